@@ -1,0 +1,121 @@
+"""The ``sorot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from uuid import UUID
+
+import asyncpg
+
+from api import logs
+from api.settings import Settings
+from sql import migrate, tenancy
+from sql.errors import AppError
+from sql.server import open_database
+from sql.tenancy import ROLES
+
+
+def _run_with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[int]]) -> int:
+    """Open the database (embedded when DATABASE_URL is unset), migrate, run ``work``, stop."""
+    database = open_database(settings.database_url, settings.home)
+
+    async def go() -> int:
+        conn = await asyncpg.connect(database.url)
+        try:
+            await migrate(conn)
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        database.stop()
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = msgspec.structs.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    app = create_app(settings, announce=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        print("database is up to date")
+        return 0
+
+    return _run_with_db(settings, work)
+
+
+def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            org = await tenancy.create_org(conn, args.name)
+            key = await tenancy.create_key(conn, org.id, "admin", name="cli")
+        print(f"org id:    {org.id}\nadmin key: {key.secret}  (shown once)")
+        return 0
+
+    return _run_with_db(settings, work)
+
+
+def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        key = await tenancy.create_key(conn, args.org, args.role, name=args.name)
+        print(f"key id: {key.key.id}\nrole:   {key.key.role}\nkey:    {key.secret}  (shown once)")
+        return 0
+
+    return _run_with_db(settings, work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sorot",
+        description="Sorot: influencer discovery and campaign tracking on PostgreSQL. "
+        "Uses DATABASE_URL, or an embedded PostgreSQL in $SOROT_HOME (default ./.sorot) when it is unset.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="migrate the database, then serve the API", description="Serve the REST API.")
+    p.add_argument("--host", help="address to listen on (default $SOROT_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default $SOROT_PORT or 8000)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    org = sub.add_parser("org", help="manage organisations (tenants)")
+    org_sub = org.add_subparsers(dest="org_command", required=True, metavar="ACTION")
+    p = org_sub.add_parser("create", help="create an org and print its first admin key")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_org_create)
+
+    key = sub.add_parser("key", help="manage API keys")
+    key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    p = key_sub.add_parser("create", help="create an API key for an org and print it once")
+    p.add_argument("--org", type=UUID, required=True, help="org id")
+    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--name", default="", help="a label for the key")
+    p.set_defaults(func=cmd_key_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    func: Callable[[argparse.Namespace, Settings], int] = args.func
+    try:
+        return func(args, settings)
+    except AppError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

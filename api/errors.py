@@ -1,0 +1,115 @@
+"""The one map from errors to HTTP statuses, rendered as ``application/problem+json`` (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from sql.errors import (
+    AppError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    UpstreamError,
+    ValidationError,
+)
+
+log = logging.getLogger("sorot.api")
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://sorot.dev/problems/"
+
+STATUS: dict[type[AppError], int] = {
+    ValidationError: 422,
+    NotFoundError: 404,
+    ConflictError: 409,
+    PermissionDeniedError: 403,
+    AuthenticationError: 401,
+    UpstreamError: 502,
+}
+HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    429: "too-many-requests",
+    500: "internal",
+    502: "upstream",
+    503: "unavailable",
+}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    500: "Internal server error",
+    502: "Upstream error",
+    503: "Service unavailable",
+}
+
+
+def problem(request: Request[Any, Any, Any], status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
+    body = {
+        "type": TYPE_BASE + code,
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": request.scope.get("state", {}).get("request_id"),
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    return problem(request, status, exc.code, exc.detail, **exc.extra)
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    return [
+        {"field": e.get("key"), "message": e.get("message"), "source": e.get("source")}
+        for e in extra
+        if isinstance(e, dict)
+    ]
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        fields = ", ".join(str(e["field"]) for e in errors if e["field"])
+        detail = f"invalid {fields}: {errors[0]['message']}" if fields else exc.detail
+        return problem(request, status, "validation" if errors else "bad-request", detail, errors=errors)
+    if status >= 500:
+        log.error("http error", extra={"status": status, "detail": exc.detail})
+    extra = exc.extra if isinstance(exc.extra, dict) else {}
+    return problem(request, status, HTTP_CODES.get(status, "error"), exc.detail, **extra)
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", "an unexpected error occurred")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    AppError: app_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,40 @@
+"""One typed settings object, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+class Settings(msgspec.Struct, frozen=True):
+    database_url: str | None = None
+    home: Path = Path(".sorot")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    allow_private_hosts: bool = False
+    log_level: str = "INFO"
+    pool_min: int = 2
+    pool_max: int = 10
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            home=Path(env.get("SOROT_HOME", ".sorot")),
+            host=env.get("SOROT_HOST", "127.0.0.1"),
+            port=int(env.get("SOROT_PORT", "8000")),
+            allow_private_hosts=env.get("SOROT_ALLOW_PRIVATE_HOSTS", "").lower() in TRUE,
+            log_level=env.get("SOROT_LOG_LEVEL", "INFO").upper(),
+            pool_min=int(env.get("SOROT_POOL_MIN", "2")),
+            pool_max=int(env.get("SOROT_POOL_MAX", "10")),
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
