@@ -1,0 +1,137 @@
+"""Mastodon client API (Mastodon, GoToSocial, Pleroma/Akkoma, Takahē): parsers and connector."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from discovery.fetcher import Fetcher
+from discovery.models import Platform, Post, Profile
+from discovery.platforms.text import as_int, hashtags_in, is_default_avatar, parse_time, strip_html
+
+FOLLOW_PAGE = 80
+STATUS_PAGE = 40
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+
+
+def parse_account(data: dict[str, Any]) -> Profile:
+    bio = strip_html(data.get("note"))
+    return Profile(
+        external_id=str(data["id"]),
+        handle=str(data.get("acct") or data.get("username") or data["id"]),
+        display_name=str(data.get("display_name") or ""),
+        bio=bio,
+        has_avatar=not is_default_avatar(data.get("avatar")),
+        followers_count=as_int(data.get("followers_count")),
+        following_count=as_int(data.get("following_count")),
+        posts_count=as_int(data.get("statuses_count")),
+        created_at=parse_time(data.get("created_at")),
+        is_bot=bool(data.get("bot")),
+        discoverable=data.get("discoverable") if isinstance(data.get("discoverable"), bool) else None,
+        noindex=bool(data.get("noindex")),
+    )
+
+
+def parse_status(data: dict[str, Any]) -> Post:
+    """A status; a boost is read as the boosted status (its own author and counts)."""
+    if isinstance(data.get("reblog"), dict):
+        data = data["reblog"]
+    text = strip_html(data.get("content")) or str(data.get("text") or "")
+    tags = tuple(str(t["name"]).lower() for t in data.get("tags") or [] if isinstance(t, dict) and t.get("name"))
+    return Post(
+        external_id=str(data["id"]),
+        author=parse_account(data["account"]),
+        text=text,
+        hashtags=tags or hashtags_in(text),
+        mentions=tuple(str(m.get("acct")) for m in data.get("mentions") or [] if isinstance(m, dict)),
+        created_at=parse_time(data.get("created_at")),
+        like_count=as_int(data.get("favourites_count")) or 0,
+        repost_count=as_int(data.get("reblogs_count")) or 0,
+        reply_count=as_int(data.get("replies_count")) or 0,
+        url=str(data.get("url") or data.get("uri") or ""),
+        in_reply_to=str(data["in_reply_to_id"]) if data.get("in_reply_to_id") else None,
+    )
+
+
+def parse_context(data: dict[str, Any]) -> list[Post]:
+    return [parse_status(s) for s in data.get("descendants") or []]
+
+
+def next_link(link_header: str | None) -> str | None:
+    if not link_header:
+        return None
+    m = _NEXT.search(link_header)
+    return m.group(1) if m else None
+
+
+class MastodonConnector:
+    platform: Platform = "mastodon"
+
+    def __init__(self, base_url: str, fetcher: Fetcher) -> None:
+        self.base = base_url.rstrip("/")
+        self.host = urlsplit(self.base).netloc
+        self.fetcher = fetcher
+
+    async def _pages(self, path: str, params: dict[str, Any], limit: int) -> AsyncIterator[list[dict[str, Any]]]:
+        url: str | None = self.base + path
+        seen = 0
+        while url and seen < limit:
+            body, headers = await self.fetcher.get(url, params)
+            params = {}  # the next link carries every parameter
+            items = body if isinstance(body, list) else []
+            items = items[: limit - seen]
+            seen += len(items)
+            if items:
+                yield items
+            url = next_link(headers.get("link")) if items else None
+
+    async def lookup(self, handle: str) -> Profile:
+        body, _ = await self.fetcher.get(self.base + "/api/v1/accounts/lookup", {"acct": handle.lstrip("@")})
+        return parse_account(body)
+
+    async def _accounts(self, path: str, limit: int) -> AsyncIterator[list[Profile]]:
+        async for page in self._pages(path, {"limit": FOLLOW_PAGE}, limit):
+            yield [parse_account(a) for a in page]
+
+    def followers(self, account: Profile, limit: int) -> AsyncIterator[list[Profile]]:
+        return self._accounts(f"/api/v1/accounts/{account.external_id}/followers", limit)
+
+    def following(self, account: Profile, limit: int) -> AsyncIterator[list[Profile]]:
+        return self._accounts(f"/api/v1/accounts/{account.external_id}/following", limit)
+
+    async def posts(self, account: Profile, limit: int, since: datetime | None) -> list[Post]:
+        params = {"limit": STATUS_PAGE, "exclude_replies": "true", "exclude_reblogs": "true"}
+        out: list[Post] = []
+        async for page in self._pages(f"/api/v1/accounts/{account.external_id}/statuses", params, limit):
+            batch = [parse_status(s) for s in page]
+            fresh = [p for p in batch if since is None or p.created_at is None or p.created_at >= since]
+            out.extend(fresh)
+            if len(fresh) < len(batch):
+                break  # statuses come newest first: the rest are older still
+        return out
+
+    async def _engagers(self, post: Post, which: str) -> list[Profile]:
+        out: list[Profile] = []
+        async for page in self._accounts(f"/api/v1/statuses/{post.external_id}/{which}", 10_000):
+            out.extend(page)
+        return out
+
+    async def likers(self, post: Post) -> list[Profile]:
+        return await self._engagers(post, "favourited_by")
+
+    async def reposters(self, post: Post) -> list[Profile]:
+        return await self._engagers(post, "reblogged_by")
+
+    async def replies(self, post: Post) -> list[Post]:
+        body, _ = await self.fetcher.get(f"{self.base}/api/v1/statuses/{post.external_id}/context")
+        return [r for r in parse_context(body) if r.in_reply_to == post.external_id]
+
+    async def hashtag(self, tag: str, limit: int) -> list[Post]:
+        out: list[Post] = []
+        path = f"/api/v1/timelines/tag/{tag.lstrip('#')}"
+        async for page in self._pages(path, {"limit": STATUS_PAGE}, limit):
+            out.extend(parse_status(s) for s in page)
+        return out

@@ -1,0 +1,124 @@
+"""Per-host pacing from the server's own rate-limit headers.
+
+Mastodon-API servers send ``X-RateLimit-Limit/Remaining/Reset`` (Reset an ISO 8601
+time); Bluesky sends ``RateLimit-Limit/Remaining/Reset`` (Reset in Unix seconds).
+The pacer spreads the requests still allowed evenly over what is left of the window,
+counting requests in flight, so a crawl runs close to the allowed rate without a 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+from discovery.platforms.text import parse_time
+
+CLOCK_SKEW_TOLERANCE = 2.0  # seconds; beyond this the server's Date header is trusted over ours
+
+
+class HeaderMap(Protocol):
+    def get(self, key: str, default: None = None) -> str | None: ...
+
+
+def read_limits(headers: HeaderMap, now: float) -> tuple[int, int, float] | None:
+    """(limit, remaining, reset as a time.time() value) from either header family."""
+    for prefix in ("x-ratelimit-", "ratelimit-"):
+        limit, remaining, reset = (headers.get(prefix + k) for k in ("limit", "remaining", "reset"))
+        if limit and remaining and reset:
+            try:
+                lim, rem = int(limit.split(";")[0]), int(remaining)
+            except ValueError:
+                return None
+            at = _reset_time(reset, now)
+            if at is None:
+                return None
+            return lim, rem, _correct_skew(at, headers.get("date"), now)
+    return None
+
+
+def _reset_time(value: str, now: float) -> float | None:
+    if value.isdigit():
+        seconds = int(value)
+        return float(seconds) if seconds > 1_000_000_000 else now + seconds  # epoch, or delta-seconds
+    when = parse_time(value)
+    return when.timestamp() if when else None
+
+
+def _correct_skew(reset: float, date: str | None, now: float) -> float:
+    if not date:
+        return reset
+    try:
+        server_now = parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError):
+        return reset
+    skew = now - server_now
+    return reset + skew if abs(skew) > CLOCK_SKEW_TOLERANCE else reset
+
+
+def retry_after(headers: HeaderMap, now: float) -> float | None:
+    value = headers.get("retry-after")
+    if value and value.strip().isdigit():
+        return float(value)
+    limits = read_limits(headers, now)
+    return max(0.0, limits[2] - now) if limits else None
+
+
+class Pacer:
+    """One host's budget. ``acquire`` before a request, ``observe`` every response."""
+
+    def __init__(self) -> None:
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.reset_at = 0.0
+        self.next_slot = 0.0
+        self.in_flight = 0
+        self.waits = 0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.time()
+                if self.remaining is None or self.limit is None:
+                    break
+                if now >= self.reset_at:
+                    # A new window began; the first answer in it tells the true figures.
+                    self.remaining = max(0, self.limit - self.in_flight)
+                    self.reset_at = now + 1.0
+                if self.remaining > 0:
+                    gap = max(0.0, self.reset_at - now) / (self.remaining + 1)
+                    start = max(now, self.next_slot)
+                    self.next_slot = start + gap
+                    self.remaining -= 1
+                    if start > now:
+                        await asyncio.sleep(start - now)
+                    break
+                self.waits += 1
+                await asyncio.sleep(max(0.01, self.reset_at - now + 0.05))
+            self.in_flight += 1
+
+    def release(self) -> None:
+        self.in_flight = max(0, self.in_flight - 1)
+
+    def observe(self, headers: HeaderMap) -> None:
+        limits = read_limits(headers, time.time())
+        if limits is None:
+            return
+        limit, remaining, reset = limits
+        if self.remaining is not None and reset < self.reset_at - 0.5:
+            return  # a late answer from a window that is already over
+        # Requests sent after this one may not be counted by the server yet: assume they are not.
+        server_view = max(0, remaining - max(0, self.in_flight - 1))
+        if self.remaining is None or reset > self.reset_at + 0.5:
+            self.remaining = server_view
+        else:
+            self.remaining = min(self.remaining, server_view)
+        self.limit, self.reset_at = limit, reset
+
+    def blocked_until(self, reset: float) -> None:
+        """After a 429: nothing more until ``reset``."""
+        self.remaining = 0
+        self.reset_at = max(self.reset_at, reset)
+        self.waits += 1
