@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,12 +19,14 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
+from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
 from api.deps import provide_conn, provide_principal
 from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.settings import Settings
+from discovery import worker
 from sql import migrate, tenancy
 from sql.server import Database, open_database
 
@@ -48,9 +51,15 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     )
                 app.state.pool = pool
                 app.state.settings = settings
+                runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
-                yield
+                try:
+                    yield
+                finally:
+                    runner.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await runner
         finally:
             await asyncio.to_thread(database.stop)
 
@@ -60,7 +69,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
 def create_app(settings: Settings | None = None, *, announce: bool = False) -> Litestar:
     settings = settings or Settings.from_env()
     config = AppConfig(
-        route_handlers=[HealthController, ApiKeyController, MeController],
+        route_handlers=[HealthController, ApiKeyController, MeController, CrawlController, AccountController],
         lifespan=[_lifespan(settings, announce)],
         dependencies={
             "conn": Provide(provide_conn),

@@ -13,7 +13,7 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from discovery.platforms.text import parse_time
+from discovery.text import parse_time
 
 CLOCK_SKEW_TOLERANCE = 2.0  # seconds; beyond this the server's Date header is trusted over ours
 

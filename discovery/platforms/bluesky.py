@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from discovery.fetcher import Fetcher
 from discovery.models import Platform, Post, Profile
-from discovery.platforms.text import as_int, hashtags_in, parse_time
+from discovery.text import as_int, hashtags_in, parse_time
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
 PAGE = 100
@@ -121,6 +121,9 @@ class BlueskyConnector:
     ) -> AsyncIterator[list[Profile]]:
         async for page in self._pages(method, params, key, limit):
             yield [parse_profile(p) for p in page]
+
+    async def account(self, external_id: str) -> Profile:
+        return await self.lookup(external_id)
 
     def followers(self, account: Profile, limit: int) -> AsyncIterator[list[Profile]]:
         return self._profiles("app.bsky.graph.getFollowers", {"actor": account.external_id}, "followers", limit)

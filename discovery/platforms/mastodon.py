@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from discovery.fetcher import Fetcher
 from discovery.models import Platform, Post, Profile
-from discovery.platforms.text import as_int, hashtags_in, is_default_avatar, parse_time, strip_html
+from discovery.text import as_int, hashtags_in, is_default_avatar, parse_time, strip_html
 
 FOLLOW_PAGE = 80
 STATUS_PAGE = 40
@@ -57,7 +57,8 @@ def parse_status(data: dict[str, Any]) -> Post:
 
 
 def parse_context(data: dict[str, Any]) -> list[Post]:
-    return [parse_status(s) for s in data.get("descendants") or []]
+    """Replies below a status; entries without an author (elided or deleted) are skipped."""
+    return [parse_status(s) for s in data.get("descendants") or [] if isinstance(s, dict) and "account" in s]
 
 
 def next_link(link_header: str | None) -> str | None:
@@ -87,9 +88,15 @@ class MastodonConnector:
             if items:
                 yield items
             url = next_link(headers.get("link")) if items else None
+            if url and urlsplit(url).netloc != self.host:
+                url = None  # a next link to another host is never followed
 
     async def lookup(self, handle: str) -> Profile:
         body, _ = await self.fetcher.get(self.base + "/api/v1/accounts/lookup", {"acct": handle.lstrip("@")})
+        return parse_account(body)
+
+    async def account(self, external_id: str) -> Profile:
+        body, _ = await self.fetcher.get(f"{self.base}/api/v1/accounts/{external_id}")
         return parse_account(body)
 
     async def _accounts(self, path: str, limit: int) -> AsyncIterator[list[Profile]]:

@@ -10,6 +10,8 @@ from discovery.simulator.world import FARM_BOT, OPT_LABEL, OPT_NOINDEX, OPT_UNDI
 MASTODON_ID_BASE = 100_000
 STATUS_ID_BASE = 1_000_000_000
 REPLY_ID_BASE = 5_000_000_000
+# Bluesky has no discoverable/noindex flags: those opt-outs show there as the label.
+BSKY_LABELLED = (OPT_LABEL, OPT_UNDISCOVERABLE, OPT_NOINDEX)
 
 
 def iso(t: datetime) -> str:
@@ -126,7 +128,7 @@ def bsky_profile(world: World, i: int, detailed: bool = False) -> dict[str, Any]
                 "cts": iso(world.created_at(i)),
             }
         ]
-        if world.opt_out[i] == OPT_LABEL
+        if world.opt_out[i] in BSKY_LABELLED
         else []
     )
     view: dict[str, Any] = {

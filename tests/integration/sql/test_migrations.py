@@ -40,7 +40,10 @@ class TestMigrate:
 class TestNamedQueries:
     async def test_every_named_query_prepares_against_the_schema(self, conn: asyncpg.Connection) -> None:
         assert Q, "no named queries were loaded"
+        await conn.execute(Q["store.tmp_tables"])  # staging tables other queries read
         for name, query in Q.items():
+            if name == "store.tmp_tables":
+                continue
             try:
                 await conn.prepare(query)
             except asyncpg.PostgresError as e:  # pragma: no cover - the message is the point

@@ -1,0 +1,110 @@
+"""Crawls as users ask for them: validated, probed, queued, read, cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import httpx
+import msgspec
+
+from discovery import frontier
+from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError, check_host
+from discovery.frontier import Crawl
+from discovery.models import Platform
+from discovery.platforms import make_connector
+from discovery.platforms.bluesky import PUBLIC_APPVIEW
+from sql import Conn
+from sql.errors import UpstreamError, ValidationError
+
+MAX_SEEDS = 100
+PROBE_TIMEOUT = 10.0
+_HANDLE = re.compile(r"^@?[\w.\-:]+(@[\w.\-]+)?$")
+_TAG = re.compile(r"^#?\w{1,100}$")
+
+
+class CrawlRequest(msgspec.Struct, forbid_unknown_fields=True):
+    platform: str
+    base_url: str | None = None
+    token: str | None = None
+    seeds: list[str] = []
+    hashtags: list[str] = []
+    max_accounts: int = 1000
+    max_depth: int = 1
+    max_followers: int = 1000
+    max_following: int = 200
+    posts_per_account: int = 20
+    since: datetime | None = None
+
+
+def validate(req: CrawlRequest) -> dict[str, Any]:
+    """The crawl's stored values, or a ValidationError naming the field."""
+    if req.platform not in ("mastodon", "bluesky"):
+        raise ValidationError(f"unknown platform {req.platform!r}: use mastodon or bluesky", field="platform")
+    base_url = (req.base_url or (PUBLIC_APPVIEW if req.platform == "bluesky" else "")).rstrip("/")
+    if not base_url:
+        raise ValidationError(
+            "base_url is required for mastodon (the instance, e.g. https://mastodon.social)", field="base_url"
+        )
+    if not req.seeds and not req.hashtags:
+        raise ValidationError("give at least one seed handle or hashtag", field="seeds")
+    if len(req.seeds) + len(req.hashtags) > MAX_SEEDS:
+        raise ValidationError(f"at most {MAX_SEEDS} seeds and hashtags together", field="seeds")
+    for seed in req.seeds:
+        if not _HANDLE.match(seed):
+            raise ValidationError(f"{seed!r} is not a handle", field="seeds")
+    for tag in req.hashtags:
+        if not _TAG.match(tag):
+            raise ValidationError(f"{tag!r} is not a hashtag", field="hashtags")
+    bounds = {
+        "max_accounts": (1, 10_000_000),
+        "max_depth": (0, 10),
+        "max_followers": (0, 10_000_000),
+        "max_following": (0, 10_000_000),
+        "posts_per_account": (0, 10_000),
+    }
+    for name, (low, high) in bounds.items():
+        value = getattr(req, name)
+        if not low <= value <= high:
+            raise ValidationError(f"{name} must be between {low} and {high}", field=name)
+    return {
+        "platform": req.platform,
+        "base_url": base_url,
+        "token": req.token or None,
+        "seeds": [s.lstrip("@") for s in dict.fromkeys(req.seeds)],
+        "hashtags": [t.lstrip("#").lower() for t in dict.fromkeys(req.hashtags)],
+        **{name: getattr(req, name) for name in bounds},
+        "since": req.since,
+    }
+
+
+async def probe(values: dict[str, Any], allow_private: bool) -> None:
+    """Reach the server and look up each seed, so a bad host, token or seed is a 4xx now."""
+    await asyncio.to_thread(check_host, values["base_url"], allow_private)
+    values["host"] = urlsplit(values["base_url"]).netloc
+    platform: Platform = values["platform"]
+    async with httpx.AsyncClient(timeout=PROBE_TIMEOUT) as client:
+        connector = make_connector(
+            platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1)
+        )
+        for seed in values["seeds"]:
+            try:
+                await connector.lookup(seed)
+            except AuthError as e:
+                raise ValidationError(f"the server refused the token: {e.detail}", field="token") from e
+            except PermanentError as e:
+                raise ValidationError(
+                    f"seed {seed!r} was not found on {values['base_url']} ({e})", field="seeds"
+                ) from e
+            except UpstreamError as e:
+                raise ValidationError(f"cannot reach {values['base_url']}: {e.detail}", field="base_url") from e
+
+
+async def create(conn: Conn, org_id: UUID, req: CrawlRequest, allow_private: bool) -> Crawl:
+    values = validate(req)
+    await probe(values, allow_private)
+    return await frontier.create(conn, org_id, values)

@@ -1,0 +1,79 @@
+"""Runs crawls in the background: in the service process, or in `sorot worker` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from discovery import frontier
+from discovery.crawler import Crawler
+from discovery.fetcher import Counters, Fetcher, check_host
+from discovery.frontier import Status
+from discovery.platforms import make_connector
+from sql.errors import AppError
+
+log = logging.getLogger("sorot.worker")
+
+
+async def run_crawl(
+    pool: asyncpg.Pool,
+    crawl_id: UUID,
+    *,
+    allow_private: bool,
+    concurrency: int = 8,
+    on_progress: Callable[[], None] | None = None,
+) -> Status:
+    async with pool.acquire() as conn:
+        job = await frontier.job(conn, crawl_id)
+        if job is None:
+            raise LookupError(f"crawl {crawl_id} not found")
+        try:
+            await asyncio.to_thread(check_host, job.base_url, allow_private)
+        except AppError as e:
+            await frontier.finish(conn, crawl_id, "failed", e.detail)
+            return "failed"
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), limits=limits) as client:
+        fetcher = Fetcher(client, Counters(), job.token)
+        crawler = Crawler(
+            pool, job, make_connector(job.platform, job.base_url, fetcher), fetcher, concurrency, on_progress
+        )
+        status = await crawler.run()
+    log.info("crawl finished", extra={"crawl_id": str(crawl_id), "status": status})
+    return status
+
+
+async def serve(
+    pool: asyncpg.Pool, *, allow_private: bool, concurrency: int = 8, poll: float = 1.0, max_crawls: int = 4
+) -> None:
+    """Pick up queued and running crawls (also ones a killed process left) until cancelled."""
+    running: dict[UUID, asyncio.Task[Status]] = {}
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                ids = await frontier.active(conn)
+        except (OSError, asyncpg.PostgresError) as e:
+            log.warning("cannot list crawls", extra={"error": str(e)})
+            ids = []
+        for crawl_id in ids:
+            if crawl_id not in running and len(running) < max_crawls:
+                running[crawl_id] = asyncio.create_task(
+                    run_crawl(pool, crawl_id, allow_private=allow_private, concurrency=concurrency)
+                )
+        for crawl_id, task in list(running.items()):
+            if task.done():
+                del running[crawl_id]
+                if not task.cancelled() and task.exception():
+                    log.error("crawl worker failed", exc_info=task.exception(), extra={"crawl_id": str(crawl_id)})
+        try:
+            await asyncio.sleep(poll)
+        except asyncio.CancelledError:
+            for task in running.values():
+                task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
+            raise

@@ -1,0 +1,103 @@
+-- name: tmp_tables
+-- Per-session staging tables for bulk writes, emptied at each commit.
+CREATE TEMP TABLE IF NOT EXISTS tmp_accounts (
+    external_id text, handle text, opted_out boolean, display_name text, bio text, has_avatar boolean,
+    followers_count integer, following_count integer, posts_count integer, created_at timestamptz,
+    is_bot boolean, discoverable boolean, noindex boolean
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_follows (follower text, followee text) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_posts (
+    author text, external_id text, text text, hashtags text[], mentions text[], created_at timestamptz,
+    like_count integer, repost_count integer, reply_count integer, quote_count integer, url text
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_interactions (
+    actor text, author text, post text, kind text, at timestamptz
+) ON COMMIT DELETE ROWS;
+
+-- name: upsert_accounts
+-- New accounts are inserted; known ones updated only where something changed. A value the
+-- platform did not send (NULL) keeps the stored one, except for opted-out accounts, which
+-- keep nothing but their handle.
+WITH up AS (
+    INSERT INTO accounts AS a (platform, host, external_id, handle, opted_out, display_name, bio, has_avatar,
+                               followers_count, following_count, posts_count, created_at, is_bot, discoverable,
+                               noindex, fetched_at)
+    SELECT DISTINCT ON (external_id) $1, $2, external_id, handle, opted_out, display_name, bio, has_avatar,
+           followers_count, following_count, posts_count, created_at, is_bot, discoverable, noindex, now()
+    FROM tmp_accounts ORDER BY external_id, opted_out DESC, followers_count IS NULL
+    ON CONFLICT (platform, host, external_id) DO UPDATE SET
+        handle = EXCLUDED.handle,
+        opted_out = EXCLUDED.opted_out,
+        display_name = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.display_name, a.display_name) END,
+        bio = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.bio, a.bio) END,
+        has_avatar = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.has_avatar, a.has_avatar) END,
+        followers_count = CASE WHEN EXCLUDED.opted_out THEN NULL
+                               ELSE coalesce(EXCLUDED.followers_count, a.followers_count) END,
+        following_count = CASE WHEN EXCLUDED.opted_out THEN NULL
+                               ELSE coalesce(EXCLUDED.following_count, a.following_count) END,
+        posts_count = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.posts_count, a.posts_count) END,
+        created_at = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.created_at, a.created_at) END,
+        is_bot = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.is_bot, a.is_bot) END,
+        discoverable = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.discoverable, a.discoverable) END,
+        noindex = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.noindex, a.noindex) END,
+        fetched_at = now()
+    WHERE (a.handle, a.opted_out, a.followers_count, a.following_count, a.posts_count, a.bio, a.display_name)
+          IS DISTINCT FROM (EXCLUDED.handle, EXCLUDED.opted_out,
+                            coalesce(EXCLUDED.followers_count, a.followers_count),
+                            coalesce(EXCLUDED.following_count, a.following_count),
+                            coalesce(EXCLUDED.posts_count, a.posts_count),
+                            coalesce(EXCLUDED.bio, a.bio), coalesce(EXCLUDED.display_name, a.display_name))
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) FROM up;
+
+-- name: erase_opted_out
+-- Opted-out accounts keep no follows, posts or interactions.
+WITH gone AS (
+    SELECT a.id FROM accounts a JOIN tmp_accounts t ON a.external_id = t.external_id
+    WHERE a.platform = $1 AND a.host = $2 AND t.opted_out
+), f AS (
+    DELETE FROM follows WHERE follower_id IN (SELECT id FROM gone) OR followee_id IN (SELECT id FROM gone)
+), i AS (
+    DELETE FROM interactions WHERE actor_id IN (SELECT id FROM gone)
+)
+DELETE FROM posts WHERE account_id IN (SELECT id FROM gone);
+
+-- name: insert_follows
+INSERT INTO follows (follower_id, followee_id)
+SELECT DISTINCT fr.id, fe.id
+FROM tmp_follows t
+JOIN accounts fr ON fr.platform = $1 AND fr.host = $2 AND fr.external_id = t.follower AND NOT fr.opted_out
+JOIN accounts fe ON fe.platform = $1 AND fe.host = $2 AND fe.external_id = t.followee AND NOT fe.opted_out
+WHERE fr.id <> fe.id
+ON CONFLICT DO NOTHING;
+
+-- name: upsert_posts
+WITH up AS (
+    INSERT INTO posts AS p (account_id, external_id, text, hashtags, mentions, created_at, like_count, repost_count,
+                            reply_count, quote_count, url, fetched_at)
+    SELECT DISTINCT ON (a.id, t.external_id) a.id, t.external_id, t.text, t.hashtags, t.mentions, t.created_at,
+           t.like_count, t.repost_count, t.reply_count, t.quote_count, t.url, now()
+    FROM tmp_posts t
+    JOIN accounts a ON a.platform = $1 AND a.host = $2 AND a.external_id = t.author AND NOT a.opted_out
+    ORDER BY a.id, t.external_id
+    ON CONFLICT (account_id, external_id) DO UPDATE SET
+        like_count = EXCLUDED.like_count, repost_count = EXCLUDED.repost_count,
+        reply_count = EXCLUDED.reply_count, quote_count = EXCLUDED.quote_count,
+        text = EXCLUDED.text, hashtags = EXCLUDED.hashtags, fetched_at = now()
+    WHERE (p.like_count, p.repost_count, p.reply_count, p.quote_count, p.text)
+          IS DISTINCT FROM (EXCLUDED.like_count, EXCLUDED.repost_count, EXCLUDED.reply_count,
+                            EXCLUDED.quote_count, EXCLUDED.text)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted) FROM up;
+
+-- name: insert_interactions
+INSERT INTO interactions (actor_id, post_id, author_id, kind, at)
+SELECT DISTINCT ON (p.id, ac.id, t.kind) ac.id, p.id, au.id, t.kind, t.at
+FROM tmp_interactions t
+JOIN accounts ac ON ac.platform = $1 AND ac.host = $2 AND ac.external_id = t.actor AND NOT ac.opted_out
+JOIN accounts au ON au.platform = $1 AND au.host = $2 AND au.external_id = t.author AND NOT au.opted_out
+JOIN posts p ON p.account_id = au.id AND p.external_id = t.post
+ORDER BY p.id, ac.id, t.kind
+ON CONFLICT DO NOTHING;
