@@ -42,7 +42,8 @@ class Stats:
     served: int = 0
     rate_limited: int = 0
     faults: int = 0
-    by_window: dict[int, int] = field(default_factory=dict)
+    by_window: dict[int, int] = field(default_factory=dict)  # window start -> requests
+    limited_by_window: dict[int, int] = field(default_factory=dict)  # window start -> 429s
 
 
 class SimulatorApp:
@@ -92,6 +93,8 @@ class SimulatorApp:
         limited, rl_headers = self._rate_limit(bluesky)
         if limited:
             self.stats.rate_limited += 1
+            window = int(self._window_start)
+            self.stats.limited_by_window[window] = self.stats.limited_by_window.get(window, 0) + 1
             return 429, {"error": "rate limit reached"}, rl_headers
         if self.limits.token and headers.get("authorization") != f"Bearer {self.limits.token}":
             body = (
@@ -157,6 +160,7 @@ class SimulatorApp:
                 "rate_limited": s.rate_limited,
                 "faults": s.faults,
                 "by_window": s.by_window,
+                "limited_by_window": s.limited_by_window,
             },
             {},
         )
