@@ -86,6 +86,17 @@ class Crawler:
         return None
 
     async def _process(self, item: Item) -> None:
+        try:
+            await self._fetch_and_save(item)
+        except Exception:
+            # Anything unforeseen: give the item back (or fail it after repeated tries), never hang the crawl.
+            log.exception("crawl item failed", extra={"crawl_id": str(self.job.id), "item": item.ref})
+            if item.attempts < MAX_ITEM_ATTEMPTS:
+                await self._release(item)
+            else:
+                await self._save(item, Found(Batch(), [], item.depth), f"{item.kind} {item.ref}: internal error")
+
+    async def _fetch_and_save(self, item: Item) -> None:
         error: str | None = None
         try:
             found = await (self._hashtag(item) if item.kind == "hashtag" else self._account(item))
@@ -115,13 +126,20 @@ class Crawler:
         self._flushed = Counters(**vars(self.fetcher.counters))
         if error:
             delta.errors += 1
-        async with self.pool.acquire() as conn, conn.transaction():
-            written = await write_batch(conn, self.connector.platform, self.job.host, found.batch)
-            if found.resolved:
-                await frontier.mark_seen(conn, self.job.id, found.resolved, item.depth)
-            await frontier.enqueue(conn, self.job.id, found.children, found.child_depth)
-            await frontier.complete(conn, self.job.id, item, error)
-            await frontier.add_counters(conn, self.job.id, written, delta)
+        for attempt in range(5):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    written = await write_batch(conn, self.connector.platform, self.job.host, found.batch)
+                    if found.resolved:
+                        await frontier.mark_seen(conn, self.job.id, found.resolved, item.depth)
+                    await frontier.enqueue(conn, self.job.id, found.children, found.child_depth)
+                    await frontier.complete(conn, self.job.id, item, error)
+                    await frontier.add_counters(conn, self.job.id, written, delta)
+                break
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
         if self.on_progress:
             self.on_progress()
 

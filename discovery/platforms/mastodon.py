@@ -78,10 +78,11 @@ class MastodonConnector:
 
     async def _pages(self, path: str, params: dict[str, Any], limit: int) -> AsyncIterator[list[dict[str, Any]]]:
         url: str | None = self.base + path
+        query: dict[str, Any] | None = params
         seen = 0
         while url and seen < limit:
-            body, headers = await self.fetcher.get(url, params)
-            params = {}  # the next link carries every parameter
+            body, headers = await self.fetcher.get(url, query)
+            query = None  # the next link carries every parameter (httpx would replace its query with ours)
             items = body if isinstance(body, list) else []
             items = items[: limit - seen]
             seen += len(items)

@@ -64,12 +64,14 @@ WITH gone AS (
 DELETE FROM posts WHERE account_id IN (SELECT id FROM gone);
 
 -- name: insert_follows
+-- Rows go in key order, as in every other writer, so concurrent crawls never deadlock.
 INSERT INTO follows (follower_id, followee_id)
-SELECT DISTINCT fr.id, fe.id
+SELECT DISTINCT ON (fe.id, fr.id) fr.id, fe.id
 FROM tmp_follows t
 JOIN accounts fr ON fr.platform = $1 AND fr.host = $2 AND fr.external_id = t.follower AND NOT fr.opted_out
 JOIN accounts fe ON fe.platform = $1 AND fe.host = $2 AND fe.external_id = t.followee AND NOT fe.opted_out
 WHERE fr.id <> fe.id
+ORDER BY fe.id, fr.id
 ON CONFLICT DO NOTHING;
 
 -- name: upsert_posts

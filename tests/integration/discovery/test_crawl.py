@@ -23,12 +23,12 @@ from sql import tenancy
 from tests.integration.discovery.region import bfs, expected, index_of, stored
 
 pytestmark = pytest.mark.anyio
-BUDGET = {"max_accounts": 10_000, "max_depth": 1, "max_followers": 60, "max_following": 30, "posts_per_account": 10}
+BUDGET = {"max_accounts": 10_000, "max_depth": 1, "max_followers": 250, "max_following": 30, "posts_per_account": 10}
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
-    return build_world(400, seed=3)
+    return build_world(600, seed=3)
 
 
 @pytest.fixture
@@ -73,6 +73,7 @@ async def check_region(pool: asyncpg.Pool, world: World, platform: str, crawl_id
     assert got.posts == want.posts
     assert got.interactions == want.interactions
     assert len(want.follows) > 200 and len(want.interactions) > 50 and want.opted_out  # a real region
+    assert world.followers.length(seed) > 100  # several pages of followers on either platform
 
 
 class TestCrawlStoresTheRegion:
