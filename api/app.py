@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
 from api.controllers.discovery import AccountController, CrawlController
+from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
 from api.deps import provide_conn, provide_principal
@@ -27,6 +28,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.settings import Settings
 from discovery import worker
+from graph.service import SnapshotCache
 from sql import migrate, tenancy
 from sql.server import Database, open_database
 
@@ -51,6 +53,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     )
                 app.state.pool = pool
                 app.state.settings = settings
+                app.state.graph_cache = SnapshotCache()
                 runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
@@ -69,7 +72,15 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
 def create_app(settings: Settings | None = None, *, announce: bool = False) -> Litestar:
     settings = settings or Settings.from_env()
     config = AppConfig(
-        route_handlers=[HealthController, ApiKeyController, MeController, CrawlController, AccountController],
+        route_handlers=[
+            HealthController,
+            ApiKeyController,
+            MeController,
+            CrawlController,
+            AccountController,
+            GraphController,
+            ShortlistController,
+        ],
         lifespan=[_lifespan(settings, announce)],
         dependencies={
             "conn": Provide(provide_conn),

@@ -21,7 +21,8 @@ from discovery.platforms.bluesky import PUBLIC_APPVIEW
 from sql import Conn
 from sql.errors import UpstreamError, ValidationError
 
-MAX_SEEDS = 100
+MAX_SEEDS = 1000
+PROBED_SEEDS = 5  # looked up before the crawl is queued; the rest fail (with a reason) during the crawl
 PROBE_TIMEOUT = 10.0
 _HANDLE = re.compile(r"^@?[\w.\-:]+(@[\w.\-]+)?$")
 _TAG = re.compile(r"^#?\w{1,100}$")
@@ -91,7 +92,7 @@ async def probe(values: dict[str, Any], allow_private: bool) -> None:
         connector = make_connector(
             platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1)
         )
-        for seed in values["seeds"]:
+        for seed in values["seeds"][:PROBED_SEEDS]:
             try:
                 await connector.lookup(seed)
             except AuthError as e:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-import polars as pl
 
 from graph.build import Snapshot
 
@@ -66,9 +65,9 @@ def suspicion(snap: Snapshot) -> Suspicion:
     following = a["following_count"].fill_null(0).to_numpy()
     posts = a["posts_count"].fill_null(-1).to_numpy()
     no_avatar = ~a["has_avatar"].fill_null(True).to_numpy()
-    empty_bio = (a["bio"].fill_null("").str.strip_chars().str.len_chars() == 0).to_numpy()
-    cutoff = snap.built_at - timedelta(days=NEW_ACCOUNT_DAYS)
-    new = (a["created_at"].fill_null(snap.built_at - timedelta(days=3650)) > pl.lit(cutoff)).to_numpy()
+    empty_bio = a["empty_bio"].fill_null(False).to_numpy()
+    cutoff = (snap.built_at - timedelta(days=NEW_ACCOUNT_DAYS)).timestamp()
+    new = a["created_epoch"].fill_null(0).to_numpy() > cutoff
     engaged = np.zeros(snap.n, dtype=bool)
     engaged[snap.actors] = True
     no_posts = posts == 0

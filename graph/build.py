@@ -45,7 +45,7 @@ class Snapshot:
         return np.where(found, pos, -1)
 
     def followers_of(self, i: int) -> np.ndarray:
-        return self.followers.indices[self.followers.indptr[i] : self.followers.indptr[i + 1]]
+        return np.asarray(self.followers.indices[self.followers.indptr[i] : self.followers.indptr[i + 1]])
 
 
 def build_snapshot(

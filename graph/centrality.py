@@ -54,7 +54,7 @@ def pagerank(
     x = np.full(n, 1.0 / n)
     for _ in range(max_iter):
         last = x
-        x = alpha * (qt @ last + last[dangling].sum() * p) + (1 - alpha) * p
+        x = np.asarray(alpha * (qt @ last + last[dangling].sum() * p) + (1 - alpha) * p, dtype=np.float64)
         if np.abs(x - last).sum() < l1_tol:
             return x
     raise ConvergenceError(f"PageRank did not converge in {max_iter} iterations")

@@ -33,7 +33,7 @@ def parse_queries(domain: str, text: str) -> dict[str, str]:
         key = f"{domain}.{name}"
         if key in queries:
             raise ValueError(f"query {key} is defined twice")
-        queries[key] = body.strip()
+        queries[key] = body.strip().rstrip(";")  # so a query can be wrapped, e.g. in COPY (...)
     return queries
 
 

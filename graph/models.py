@@ -1,0 +1,149 @@
+"""Requests and answers of ranking, overlap, audience and shortlists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+import msgspec
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "topic_rank": 0.30,
+    "audience_fit": 0.30,
+    "authenticity": 0.20,
+    "engagement_rate": 0.15,
+    "pagerank": 0.05,
+}
+
+
+class Topic(msgspec.Struct, forbid_unknown_fields=True):
+    hashtags: list[str] = []
+    keywords: list[str] = []
+
+
+class Target(msgspec.Struct, forbid_unknown_fields=True):
+    """The brand's audience: followers of seed accounts, and/or an uploaded list (ids or handles)."""
+
+    seed_accounts: list[int | str] = []
+    accounts: list[int | str] = []
+
+
+class Filters(msgspec.Struct, forbid_unknown_fields=True):
+    min_followers: int = 0
+    max_followers: int | None = None
+    min_authenticity: float = 0.0
+
+
+class RankingRequest(msgspec.Struct, forbid_unknown_fields=True):
+    platform: str
+    topic: Topic = msgspec.field(default_factory=Topic)
+    target: Target = msgspec.field(default_factory=Target)
+    filters: Filters = msgspec.field(default_factory=Filters)
+    weights: dict[str, float] | None = None
+    limit: int = 50
+    pool: int = 1000
+    window_days: int = 90
+
+
+class Component(msgspec.Struct):
+    raw: float | None
+    percentile: float
+
+
+class RankedCreator(msgspec.Struct):
+    rank: int
+    account_id: int
+    handle: str
+    followers_count: int | None
+    score: float
+    components: dict[str, Component]
+    authenticity_low: float
+    authenticity_high: float
+    sample_size: int
+    reachability: float | None
+    target_coverage: float | None
+    in_degree: int
+    core_number: int
+    community: int
+
+
+class Ranking(msgspec.Struct):
+    platform: str
+    snapshot_built_at: datetime
+    accounts_in_graph: int
+    edges_in_graph: int
+    candidates_considered: int
+    target_size: int
+    weights: dict[str, float]
+    creators: list[RankedCreator]
+
+
+class OverlapRequest(msgspec.Struct, forbid_unknown_fields=True):
+    account_ids: list[int]
+
+
+class OverlapCreator(msgspec.Struct):
+    account_id: int
+    handle: str
+    audience: int
+    unique: int
+    unique_share: float
+
+
+class OverlapPair(msgspec.Struct):
+    a: int
+    b: int
+    shared: int
+    jaccard: float
+
+
+class OverlapReport(msgspec.Struct):
+    creators: list[OverlapCreator]
+    pairs: list[OverlapPair]
+    union: int
+    expected_frequency: float
+    method: str = "exact"
+
+
+class Audience(msgspec.Struct):
+    account_id: int
+    handle: str
+    followers_stored: int
+    sample_size: int
+    authenticity: float
+    authenticity_low: float
+    authenticity_high: float
+    reachability: float | None
+    suspect_reasons: dict[str, int]
+    top_hashtags: list[dict[str, object]]
+
+
+class ShortlistRequest(msgspec.Struct, forbid_unknown_fields=True):
+    ranking: RankingRequest
+    budget: Decimal
+    k: int = 10
+    fees: dict[str, Decimal] = {}  # account id -> fee; others use the default fee model
+    max_per_community: int | None = None
+    candidates: int = 100
+
+
+class ShortlistPick(msgspec.Struct):
+    account_id: int
+    handle: str
+    fee: Decimal
+    marginal_reach: int
+    score: float
+    community: int
+
+
+class Shortlist(msgspec.Struct):
+    id: UUID
+    created_at: datetime
+    platform: str
+    budget: Decimal
+    total_fee: Decimal
+    reach: int
+    baseline_reach: int  # greedy by score within the same budget, for comparison
+    method: str
+    picks: list[ShortlistPick]

@@ -1,0 +1,150 @@
+"""Everything graph work reads from or writes to PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import polars as pl
+
+from graph.models import Shortlist, ShortlistPick
+from sql import Conn, Q, fetch_one
+from sql.errors import NotFoundError
+
+ACCOUNT_SCHEMA = {
+    "id": pl.Int64,
+    "opted_out": pl.Boolean,
+    "has_avatar": pl.Boolean,
+    "empty_bio": pl.Boolean,
+    "followers_count": pl.Int64,
+    "following_count": pl.Int64,
+    "posts_count": pl.Int64,
+    "created_epoch": pl.Int64,
+}
+
+
+async def _frame(conn: Conn, query: str, schema: dict[str, Any], *args: object) -> pl.DataFrame:
+    """A query's rows through COPY (CSV) straight into polars: no Python object per row."""
+    buf = io.BytesIO()
+    await conn.copy_from_query(query, *args, output=buf, format="csv", header=True)
+    if buf.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    buf.seek(0)
+    return pl.read_csv(buf, schema=schema)
+
+
+async def fingerprint(conn: Conn, platform: str) -> tuple[Any, ...]:
+    return tuple(await fetch_one(conn, Q["graph.fingerprint"], platform))
+
+
+async def load_frames(conn: Conn, platform: str, since: datetime | None) -> tuple[pl.DataFrame, ...]:
+    accounts = await _frame(conn, Q["graph.snapshot_accounts"], ACCOUNT_SCHEMA, platform)
+    follows = await _frame(
+        conn, Q["graph.snapshot_follows"], {"follower_id": pl.Int64, "followee_id": pl.Int64}, platform
+    )
+    interactions = await _frame(
+        conn,
+        Q["graph.snapshot_interactions"],
+        {"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String},
+        platform,
+        since,
+    )
+    return accounts, follows, interactions
+
+
+async def topic_counts(conn: Conn, platform: str, hashtags: list[str], keywords: list[str]) -> pl.DataFrame:
+    patterns = [f"%{k.replace('%', '').replace('_', '')}%" for k in keywords]
+    return await _frame(
+        conn, Q["graph.topic_counts"], {"account_id": pl.Int64, "n": pl.Float64}, platform, hashtags, patterns
+    )
+
+
+async def engagement(conn: Conn, account_ids: list[int], since: datetime) -> dict[int, tuple[float, int]]:
+    rows = await conn.fetch(Q["graph.engagement"], account_ids, since)
+    return {r["account_id"]: (float(r["median_engagements"]), int(r["posts"])) for r in rows}
+
+
+async def handles(conn: Conn, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+    return {r["id"]: dict(r) for r in await conn.fetch(Q["graph.handles"], account_ids)}
+
+
+async def resolve(conn: Conn, platform: str, handles_: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(Q["graph.resolve"], platform, [h.lower().lstrip("@") for h in handles_])
+    return {r["handle"]: r["id"] for r in rows}
+
+
+async def existing(conn: Conn, account_ids: list[int]) -> set[int]:
+    return {r["id"] for r in await conn.fetch(Q["graph.existing"], account_ids)}
+
+
+async def follower_hashtags(conn: Conn, account_id: int) -> list[dict[str, object]]:
+    return [dict(r) for r in await conn.fetch(Q["graph.follower_hashtags"], account_id)]
+
+
+def _shortlist(row: Any) -> Shortlist:
+    picks = msgspec.convert(json.loads(row["picks"]), list[ShortlistPick], strict=False)
+    return Shortlist(
+        id=row["id"],
+        created_at=row["created_at"],
+        platform=row["platform"],
+        budget=row["budget"],
+        total_fee=row["total_fee"],
+        reach=row["reach"],
+        baseline_reach=row["baseline_reach"],
+        method=row["method"],
+        picks=picks,
+    )
+
+
+async def save_shortlist(
+    conn: Conn,
+    org_id: UUID,
+    platform: str,
+    request: object,
+    budget: Decimal,
+    total_fee: Decimal,
+    reach: int,
+    method: str,
+    picks: list[ShortlistPick],
+    baseline: int,
+) -> Shortlist:
+    row = await fetch_one(
+        conn,
+        Q["graph.save_shortlist"],
+        org_id,
+        platform,
+        msgspec.json.encode(request).decode(),
+        budget,
+        total_fee,
+        reach,
+        method,
+        msgspec.json.encode(picks).decode(),
+        baseline,
+    )
+    return Shortlist(
+        id=row["id"],
+        created_at=row["created_at"],
+        platform=platform,
+        budget=budget,
+        total_fee=total_fee,
+        reach=reach,
+        baseline_reach=baseline,
+        method=method,
+        picks=picks,
+    )
+
+
+async def get_shortlist(conn: Conn, org_id: UUID, shortlist_id: UUID) -> Shortlist:
+    row = await conn.fetchrow(Q["graph.get_shortlist"], org_id, shortlist_id)
+    if row is None:
+        raise NotFoundError(f"shortlist {shortlist_id} not found")
+    return _shortlist(row)
+
+
+async def list_shortlists(conn: Conn, org_id: UUID, before: datetime | None, limit: int) -> list[Shortlist]:
+    return [_shortlist(r) for r in await conn.fetch(Q["graph.list_shortlists"], org_id, before, limit)]

@@ -1,0 +1,71 @@
+-- name: fingerprint
+-- Changes whenever a crawl stores something new for the platform: snapshots are rebuilt then.
+SELECT (SELECT count(*) FROM accounts WHERE platform = $1) AS accounts,
+       (SELECT max(fetched_at) FROM accounts WHERE platform = $1) AS accounts_at,
+       (SELECT count(*) FROM follows) AS follows,
+       (SELECT count(*) FROM interactions) AS interactions,
+       (SELECT max(fetched_at) FROM posts) AS posts_at;
+
+-- name: snapshot_accounts
+SELECT id, opted_out::text, has_avatar::text, (coalesce(btrim(bio), '') = '')::text AS empty_bio, followers_count,
+       following_count,
+       posts_count, extract(epoch FROM created_at)::bigint AS created_epoch
+FROM accounts WHERE platform = $1;
+
+-- name: snapshot_follows
+SELECT f.follower_id, f.followee_id FROM follows f JOIN accounts a ON a.id = f.followee_id WHERE a.platform = $1;
+
+-- name: snapshot_interactions
+SELECT i.actor_id, i.author_id, i.kind
+FROM interactions i JOIN accounts a ON a.id = i.author_id JOIN posts p ON p.id = i.post_id
+WHERE a.platform = $1 AND ($2::timestamptz IS NULL OR coalesce(i.at, p.created_at) >= $2);
+
+-- name: topic_counts
+-- How often each account posted the topic's hashtags or keywords: the restart weights of topic_rank.
+SELECT p.account_id, count(*)::float8 AS n
+FROM posts p JOIN accounts a ON a.id = p.account_id
+WHERE a.platform = $1 AND NOT a.opted_out
+  AND (p.hashtags && $2::text[] OR p.text ILIKE ANY ($3::text[]))
+GROUP BY p.account_id;
+
+-- name: engagement
+-- Median of (likes + reposts + replies) over each account's last 20 original posts in the window.
+SELECT account_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY engagements) AS median_engagements,
+       count(*) AS posts
+FROM (
+    SELECT p.account_id, p.like_count + p.repost_count + p.reply_count AS engagements,
+           row_number() OVER (PARTITION BY p.account_id ORDER BY p.created_at DESC) AS rn
+    FROM posts p
+    WHERE p.account_id = ANY ($1::bigint[]) AND p.created_at >= $2
+) recent
+WHERE rn <= 20
+GROUP BY account_id;
+
+-- name: handles
+SELECT id, handle, platform, host, followers_count FROM accounts WHERE id = ANY ($1::bigint[]);
+
+-- name: resolve
+-- Account ids for handles (case-insensitive) on one platform.
+SELECT id, lower(handle) AS handle FROM accounts WHERE platform = $1 AND lower(handle) = ANY ($2::text[]);
+
+-- name: existing
+SELECT id FROM accounts WHERE id = ANY ($1::bigint[]);
+
+-- name: follower_hashtags
+-- The hashtags an account's followers post most.
+SELECT h AS tag, count(DISTINCT p.account_id) AS followers
+FROM follows f JOIN posts p ON p.account_id = f.follower_id, unnest(p.hashtags) AS h
+WHERE f.followee_id = $1
+GROUP BY h ORDER BY followers DESC, tag LIMIT 10;
+
+-- name: save_shortlist
+INSERT INTO shortlists (org_id, platform, request, budget, total_fee, reach, method, picks, baseline_reach)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING id, created_at;
+
+-- name: get_shortlist
+SELECT * FROM shortlists WHERE org_id = $1 AND id = $2;
+
+-- name: list_shortlists
+SELECT * FROM shortlists WHERE org_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
+ORDER BY created_at DESC LIMIT $3;
