@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import subprocess
+import sys
 import time
 import uuid
 
 import asyncpg
 import httpx
-import numpy as np
 
 from bench.common import fresh_database, peak_rss_mb, simulator_process, table
 from discovery import frontier, service
 from discovery.service import CrawlRequest
 from discovery.simulator.serve import free_port
-from discovery.simulator.world import build_world
 from discovery.worker import run_crawl
 from sql import tenancy
 
@@ -50,6 +51,20 @@ async def crawl(database_url: str, sim_url: str, seeds: list[str], concurrency: 
     }
 
 
+def most_followed(accounts: int, seed: int, count: int) -> list[str]:
+    """The world's most-followed accounts: the creators a brand would crawl. Found in a child process so
+    building the world does not count in the crawler's peak memory."""
+    code = (
+        "import json, sys, numpy as np\n"
+        "from discovery.simulator.world import build_world\n"
+        f"w = build_world({accounts}, seed={seed})\n"
+        f"top = np.argsort(-np.diff(w.followers.indptr), kind='stable')[:{count}]\n"
+        "print(json.dumps([f'user{i}' for i in top if not w.is_opted_out(int(i), 'mastodon')]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return list(json.loads(out))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--accounts", type=int, default=50_000)
@@ -60,10 +75,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=5.0)
     parser.add_argument("--rate-seconds", type=float, default=30.0, help="how long to run (b), roughly")
     args = parser.parse_args()
-    # The same world the simulator serves: its most-followed accounts are the creators a brand would crawl.
-    world = build_world(args.accounts, seed=args.seed)
-    by_followers = np.argsort(-np.diff(world.followers.indptr), kind="stable")
-    creators = [f"user{i}" for i in by_followers[: args.creators] if not world.is_opted_out(int(i), "mastodon")]
+    creators = most_followed(args.accounts, args.seed, args.creators)
 
     with fresh_database() as db, simulator_process(args.accounts, args.seed, free_port()) as url:
         a = asyncio.run(

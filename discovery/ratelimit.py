@@ -16,6 +16,7 @@ from typing import Protocol
 from discovery.text import parse_time
 
 CLOCK_SKEW_TOLERANCE = 2.0  # seconds; beyond this the server's Date header is trusted over ours
+SAME_RESET = 0.01  # seconds: two Reset times closer than this name the same window
 
 
 class HeaderMap(Protocol):
@@ -75,6 +76,8 @@ class Pacer:
         self.next_slot = 0.0
         self.in_flight = 0
         self.waits = 0
+        self.window: float | None = None  # learned from two consecutive Reset times
+        self.known_reset: float | None = None  # the latest Reset a server answer named
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
@@ -84,17 +87,21 @@ class Pacer:
                 if self.remaining is None or self.limit is None:
                     break
                 if now >= self.reset_at:
-                    # A new window began; the first answer in it tells the true figures.
+                    # A new window began; until its first answer, assume it is as long as the last one.
                     self.remaining = max(0, self.limit - self.in_flight)
-                    self.reset_at = now + 1.0
+                    self.reset_at = self.reset_at + self.window if self.window else now + 1.0
+                    while self.reset_at <= now:
+                        self.reset_at += self.window or 1.0
                 if self.remaining > 0:
                     gap = max(0.0, self.reset_at - now) / (self.remaining + 1)
                     start = max(now, self.next_slot)
                     self.next_slot = start + gap
+                    # Reserved now, so an answer arriving while we wait for our slot counts this request.
                     self.remaining -= 1
+                    self.in_flight += 1
                     if start > now:
                         await asyncio.sleep(start - now)
-                    break
+                    return
                 self.waits += 1
                 await asyncio.sleep(max(0.01, self.reset_at - now + 0.05))
             self.in_flight += 1
@@ -103,18 +110,23 @@ class Pacer:
         self.in_flight = max(0, self.in_flight - 1)
 
     def observe(self, headers: HeaderMap) -> None:
-        limits = read_limits(headers, time.time())
+        now = time.time()
+        limits = read_limits(headers, now)
         if limits is None:
             return
         limit, remaining, reset = limits
-        if self.remaining is not None and reset < self.reset_at - 0.5:
+        if reset <= now:
             return  # a late answer from a window that is already over
         # Requests sent after this one may not be counted by the server yet: assume they are not.
         server_view = max(0, remaining - max(0, self.in_flight - 1))
-        if self.remaining is None or reset > self.reset_at + 0.5:
+        if self.known_reset is None or reset > self.known_reset + SAME_RESET:
+            if self.known_reset is not None:
+                step = reset - self.known_reset
+                self.window = step if self.window is None else min(self.window, step)
+            self.known_reset = reset
             self.remaining = server_view
         else:
-            self.remaining = min(self.remaining, server_view)
+            self.remaining = server_view if self.remaining is None else min(self.remaining, server_view)
         self.limit, self.reset_at = limit, reset
 
     def blocked_until(self, reset: float) -> None:
