@@ -26,6 +26,10 @@ Answer = tuple[int, Any, dict[str, str]]
 _json = msgspec.json.Encoder()
 
 
+class Raw(bytes):
+    """An already-encoded JSON body."""
+
+
 @dataclass
 class Limits:
     rate_limit: int | None = None  # requests per window, all clients together
@@ -53,6 +57,7 @@ class SimulatorApp:
         self.stats = Stats()
         self._rng = random.Random(self.limits.fault_seed)
         self._window_start = 0.0
+        self._accounts: dict[tuple[int, str], bytes] = {}  # rendered once: lists are the hot path
         self._window_count = 0
         routes: list[tuple[str, Callable[..., Answer]]] = [
             (r"^/api/v1/accounts/lookup$", self.m_lookup),
@@ -77,7 +82,7 @@ class SimulatorApp:
         base = f"http://{headers.get('host', '127.0.0.1')}"
         query = {k: v[-1] for k, v in parse_qs(scope["query_string"].decode()).items()}
         status, body, extra = await self.handle(scope["path"], query, headers, base)
-        payload = _json.encode(body)
+        payload = bytes(body) if isinstance(body, Raw) else _json.encode(body)
         if status == -200:  # a truncated body: the declared length matches, the JSON does not
             status, payload = 200, payload[: max(1, len(payload) // 2)]
         out = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(payload)).encode())]
@@ -202,14 +207,26 @@ class SimulatorApp:
             return 404, {"error": "Record not found"}, {}
         return 200, render.mastodon_account(self.world, i, base), {}
 
+    def _account_list(self, indices: list[int], base: str) -> Raw:
+        parts = []
+        for j in indices:
+            key = (j, base)
+            if key not in self._accounts:
+                self._accounts[key] = _json.encode(render.mastodon_account(self.world, j, base))
+            parts.append(self._accounts[key])
+        return Raw(b"[" + b",".join(parts) + b"]")
+
     def m_follow_list(self, external: str, which: str, *, query: dict[str, str], base: str) -> Answer:
         i = self._index(external)
         if i is None:
             return 404, {"error": "Record not found"}, {}
         rows = (self.world.followers if which == "followers" else self.world.following).row(i)
         chunk, nxt = self._page(rows, query, 40, 80, "max_id")
-        body = [render.mastodon_account(self.world, j, base) for j in chunk]
-        return 200, body, self._link(base, f"/api/v1/accounts/{external}/{which}", query, nxt)
+        return (
+            200,
+            self._account_list(chunk, base),
+            self._link(base, f"/api/v1/accounts/{external}/{which}", query, nxt),
+        )
 
     def m_statuses(self, external: str, *, query: dict[str, str], base: str) -> Answer:
         i = self._index(external)
@@ -229,8 +246,11 @@ class SimulatorApp:
             return 404, {"error": "Record not found"}, {}
         rows = self.world.engaged[LIKE if which == "favourited_by" else REPOST].row(p)
         chunk, nxt = self._page(rows, query, 40, 80, "max_id")
-        body = [render.mastodon_account(self.world, j, base) for j in chunk]
-        return 200, body, self._link(base, f"/api/v1/statuses/{external}/{which}", query, nxt)
+        return (
+            200,
+            self._account_list(chunk, base),
+            self._link(base, f"/api/v1/statuses/{external}/{which}", query, nxt),
+        )
 
     def m_context(self, external: str, *, query: dict[str, str], base: str) -> Answer:
         p = self._post(external)

@@ -1,0 +1,220 @@
+-- name: create_campaign
+INSERT INTO campaigns (org_id, name, slug, currency, budget, starts_at, ends_at, destination_url, hashtag,
+                       attribution_days, model, reference_cpm, reference_cpe)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+RETURNING *;
+
+-- name: get_campaign
+SELECT * FROM campaigns WHERE org_id = $1 AND id = $2;
+
+-- name: list_campaigns
+SELECT * FROM campaigns WHERE org_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
+ORDER BY created_at DESC LIMIT $3;
+
+-- name: update_campaign
+UPDATE campaigns SET name = coalesce($3, name), budget = coalesce($4, budget), starts_at = coalesce($5, starts_at),
+    ends_at = coalesce($6, ends_at), hashtag = coalesce($7, hashtag), attribution_days = coalesce($8, attribution_days),
+    model = coalesce($9, model), reference_cpm = coalesce($10, reference_cpm), reference_cpe = coalesce($11, reference_cpe)
+WHERE org_id = $1 AND id = $2
+RETURNING *;
+
+-- name: archive_campaign
+UPDATE campaigns SET archived_at = coalesce(archived_at, now()) WHERE org_id = $1 AND id = $2 RETURNING *;
+
+-- name: find_account
+SELECT id, platform, handle FROM accounts WHERE id = $1 AND NOT opted_out;
+
+-- name: find_account_by_handle
+SELECT id, platform, handle FROM accounts WHERE platform = $1 AND lower(handle) = lower($2) AND NOT opted_out
+ORDER BY id LIMIT 1;
+
+-- name: add_creator
+INSERT INTO campaign_creators (org_id, campaign_id, account_id, platform, handle, fee, gifted, commission_pct,
+                               other_costs, promo_code, slug)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+RETURNING *;
+
+-- name: list_creators
+SELECT * FROM campaign_creators WHERE org_id = $1 AND campaign_id = $2 AND ($3 OR removed_at IS NULL)
+ORDER BY created_at, id;
+
+-- name: get_creator
+SELECT * FROM campaign_creators WHERE org_id = $1 AND campaign_id = $2 AND id = $3;
+
+-- name: update_costs
+UPDATE campaign_creators SET fee = coalesce($4, fee), gifted = coalesce($5, gifted),
+    commission_pct = coalesce($6, commission_pct), other_costs = coalesce($7, other_costs)
+WHERE org_id = $1 AND campaign_id = $2 AND id = $3
+RETURNING *;
+
+-- name: remove_creator
+UPDATE campaign_creators SET removed_at = coalesce(removed_at, now())
+WHERE org_id = $1 AND campaign_id = $2 AND id = $3
+RETURNING *;
+
+-- name: link_by_slug
+-- What the redirect needs for one tagged link (cached in memory after the first click).
+SELECT cc.org_id, cc.campaign_id, cc.id AS creator_id, c.destination_url AS url, cc.platform,
+       c.slug AS campaign_slug, cc.slug AS creator_slug
+FROM campaign_creators cc JOIN campaigns c ON c.id = cc.campaign_id
+WHERE cc.slug = $1 AND cc.removed_at IS NULL AND c.archived_at IS NULL;
+
+-- name: insert_clicks
+-- Staged clicks become rows; "unique" is the first human click per visitor and link in 24 hours,
+-- judged against stored clicks and earlier clicks of the same batch.
+WITH staged AS (
+    SELECT s.*, lag(s.at) OVER (PARTITION BY s.creator_id, s.visitor ORDER BY s.at, s.click_id) AS prev_in_batch
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::bytea[], $7::text[],
+                $8::boolean[]) AS s(org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot)
+    WHERE NOT s.bot
+), firsts AS (
+    SELECT st.click_id FROM staged st
+    WHERE (st.prev_in_batch IS NULL OR st.prev_in_batch < st.at - interval '24 hours')
+      AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.creator_id = st.creator_id AND c.visitor = st.visitor
+                      AND NOT c.bot AND c.at > st.at - interval '24 hours' AND c.at <= st.at)
+), ins AS (
+    INSERT INTO clicks (org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot, is_unique)
+    SELECT s.org_id, s.campaign_id, s.creator_id, s.click_id, s.at, s.visitor, s.referrer, s.bot,
+           s.click_id IN (SELECT click_id FROM firsts)
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::bytea[], $7::text[],
+                $8::boolean[]) AS s(org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot)
+    ON CONFLICT (click_id) DO NOTHING
+    RETURNING creator_id, campaign_id, (at AT TIME ZONE 'UTC')::date AS day, bot, is_unique
+)
+INSERT INTO click_daily AS d (creator_id, day, campaign_id, clicks, human, uniq)
+SELECT creator_id, day, campaign_id, count(*), count(*) FILTER (WHERE NOT bot), count(*) FILTER (WHERE is_unique)
+FROM ins GROUP BY creator_id, day, campaign_id
+ON CONFLICT (creator_id, day) DO UPDATE SET clicks = d.clicks + EXCLUDED.clicks, human = d.human + EXCLUDED.human,
+    uniq = d.uniq + EXCLUDED.uniq;
+
+-- name: visitor_salt
+SELECT value FROM app_secrets WHERE name = 'visitor_salt';
+
+-- name: create_integration
+INSERT INTO integrations (org_id, source, name, secret) VALUES ($1, $2, $3, $4)
+RETURNING id, source, name, created_at;
+
+-- name: list_integrations
+SELECT id, source, name, created_at FROM integrations WHERE org_id = $1 ORDER BY created_at;
+
+-- name: integration_for_webhook
+SELECT id, org_id, source, secret FROM integrations WHERE id = $1;
+
+-- name: record_delivery
+INSERT INTO webhook_deliveries (integration_id, delivery_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1;
+
+-- name: upsert_fx
+INSERT INTO fx_rates (org_id, day, base, quote, rate) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (org_id, base, quote, day) DO UPDATE SET rate = EXCLUDED.rate;
+
+-- name: fx_for_org
+SELECT day, base, quote, rate FROM fx_rates WHERE org_id = $1 AND quote = $2 AND base = ANY ($3::text[]);
+
+-- name: insert_conversion
+INSERT INTO conversions (org_id, source, order_id, external_ref, occurred_at, amount, currency, promo_codes, click_id,
+                         ref, customer_id, new_customer)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (org_id, source, order_id) DO NOTHING
+RETURNING id;
+
+-- name: conversion_by_order
+SELECT * FROM conversions WHERE org_id = $1 AND source = $2 AND order_id = $3;
+
+-- name: conversion_by_external
+SELECT * FROM conversions WHERE org_id = $1 AND source = $2 AND external_ref = $3;
+
+-- name: get_conversion
+SELECT * FROM conversions WHERE org_id = $1 AND id = $2;
+
+-- name: codes_and_slugs
+-- Every promo code and link slug of the org's campaigns, removed creators included (their codes still credit).
+SELECT lower(cc.promo_code) AS code, cc.slug, cc.campaign_id, cc.id AS creator_id, c.attribution_days
+FROM campaign_creators cc JOIN campaigns c ON c.id = cc.campaign_id
+WHERE cc.org_id = $1;
+
+-- name: journey
+-- The human clicks of the visitor behind a click id, up to the order and within the longest window.
+SELECT k.click_id, k.at, k.campaign_id, k.creator_id, c.attribution_days
+FROM clicks k JOIN campaigns c ON c.id = k.campaign_id
+WHERE k.org_id = $1 AND NOT k.bot
+  AND k.visitor = (SELECT visitor FROM clicks WHERE click_id = $2 AND org_id = $1)
+  AND k.at <= $3 AND k.at >= $3 - interval '365 days';
+
+-- name: insert_attribution
+INSERT INTO attributions (conversion_id, org_id, campaign_id, creator_id, model, method, share, reason)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING;
+
+-- name: credits_of
+SELECT campaign_id, creator_id, model, method, share, reason FROM attributions
+WHERE conversion_id = $1 ORDER BY model, creator_id;
+
+-- name: refunded_total
+SELECT coalesce(sum(amount), 0) FROM refunds WHERE conversion_id = $1;
+
+-- name: insert_refund
+INSERT INTO refunds (org_id, conversion_id, refund_id, amount, occurred_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (conversion_id, refund_id) DO NOTHING
+RETURNING id;
+
+-- name: report_clicks
+SELECT creator_id, sum(clicks)::bigint AS clicks, sum(human)::bigint AS human, sum(uniq)::bigint AS uniq
+FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY creator_id;
+
+-- name: report_credits
+-- Attributed conversions of a campaign under one model, with their refunds.
+SELECT a.creator_id, a.share, cv.id AS conversion_id, cv.amount, cv.currency, cv.occurred_at,
+       coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.conversion_id = cv.id), 0) AS refunded
+FROM attributions a JOIN conversions cv ON cv.id = a.conversion_id
+WHERE a.campaign_id = $1 AND a.model = $2 AND cv.occurred_at >= $3 AND cv.occurred_at < $4;
+
+-- name: report_reach
+-- Credible followers of each creator's account (the SQL form of the suspect rules: mass following,
+-- no posts, default avatar with empty bio), and the same deduplicated across the campaign's creators.
+WITH f AS (
+    SELECT cc.id AS creator_id, fo.follower_id
+    FROM campaign_creators cc
+    JOIN follows fo ON fo.followee_id = cc.account_id
+    JOIN accounts a ON a.id = fo.follower_id
+    WHERE cc.campaign_id = $1 AND cc.removed_at IS NULL AND NOT a.opted_out
+      AND coalesce(a.following_count, 0) <= 1500 AND coalesce(a.posts_count, 1) > 0
+      AND NOT (a.has_avatar IS FALSE AND coalesce(btrim(a.bio), '') = '')
+)
+SELECT creator_id, count(DISTINCT follower_id) AS reach FROM f GROUP BY ROLLUP (creator_id);
+
+-- name: report_engagements
+SELECT cp.creator_id, sum(p.like_count + p.repost_count + p.reply_count)::bigint AS engagements
+FROM campaign_posts cp JOIN posts p ON p.id = cp.post_id
+JOIN campaign_creators cc ON cc.id = cp.creator_id
+WHERE cc.campaign_id = $1 GROUP BY cp.creator_id;
+
+-- name: timeseries_clicks
+SELECT day, sum(clicks)::bigint AS clicks, sum(human)::bigint AS human, sum(uniq)::bigint AS uniq
+FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY day ORDER BY day;
+
+-- name: add_post
+INSERT INTO campaign_posts (org_id, creator_id, url, post_id)
+VALUES ($1, $2, $3, (SELECT p.id FROM posts p WHERE p.url = $3 ORDER BY p.id LIMIT 1))
+ON CONFLICT (creator_id, url) DO UPDATE SET post_id = coalesce(EXCLUDED.post_id, campaign_posts.post_id)
+RETURNING id;
+
+-- name: detect_posts
+-- Crawled posts of the campaign's creators that carry the campaign hashtag or one of its tagged links.
+INSERT INTO campaign_posts (org_id, creator_id, url, post_id)
+SELECT cc.org_id, cc.id, p.url, p.id
+FROM campaign_creators cc JOIN campaigns c ON c.id = cc.campaign_id
+JOIN posts p ON p.account_id = cc.account_id
+WHERE cc.campaign_id = $1 AND cc.removed_at IS NULL AND p.url <> ''
+  AND ((c.hashtag IS NOT NULL AND p.hashtags @> ARRAY[lower(c.hashtag)]) OR p.text LIKE '%/r/' || cc.slug || '%')
+ON CONFLICT (creator_id, url) DO NOTHING;
+
+-- name: list_posts
+SELECT cp.id, cp.creator_id, cp.url, cp.post_id, p.like_count AS likes, p.repost_count AS reposts,
+       p.reply_count AS replies
+FROM campaign_posts cp JOIN campaign_creators cc ON cc.id = cp.creator_id LEFT JOIN posts p ON p.id = cp.post_id
+WHERE cc.org_id = $1 AND cc.campaign_id = $2 ORDER BY cp.created_at, cp.id;
+
+-- name: daily_conversions
+SELECT (cv.occurred_at AT TIME ZONE 'UTC')::date AS day, sum(a.share) AS conversions
+FROM attributions a JOIN conversions cv ON cv.id = a.conversion_id
+WHERE a.campaign_id = $1 AND a.model = $2 AND (cv.occurred_at AT TIME ZONE 'UTC')::date BETWEEN $3 AND $4
+GROUP BY 1 ORDER BY 1;
