@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -19,14 +20,19 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
+from api.controllers.campaigns import CampaignController, ConversionController, FxController, IntegrationController
 from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
+from api.controllers.tracking import RedirectController
+from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
 from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.settings import Settings
+from campaigns import repository as campaigns_repo
+from campaigns.tracking import Click, ClickBuffer
 from discovery import worker
 from graph.service import SnapshotCache
 from sql import migrate, tenancy
@@ -34,6 +40,11 @@ from sql.server import Database, open_database
 
 log = logging.getLogger("sorot.api")
 MAX_BODY = 1024 * 1024  # webhooks and JSON bodies over 1 MiB are refused with 413
+
+
+async def _write_clicks(pool: asyncpg.Pool, clicks: list[Click]) -> None:
+    async with pool.acquire() as conn:
+        await campaigns_repo.insert_clicks(conn, clicks)
 
 
 def _lifespan(settings: Settings, announce: bool) -> Any:
@@ -54,12 +65,18 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.pool = pool
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache()
+                app.state.links = {}
+                async with pool.acquire() as conn:
+                    app.state.salt = await campaigns_repo.visitor_salt(conn)
+                app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
+                app.state.clicks.start()
                 runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
                 try:
                     yield
                 finally:
+                    await app.state.clicks.stop()  # a clean stop writes every buffered click
                     runner.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await runner
@@ -79,6 +96,12 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             CrawlController,
             AccountController,
             GraphController,
+            CampaignController,
+            ConversionController,
+            IntegrationController,
+            FxController,
+            RedirectController,
+            WebhookController,
             ShortlistController,
         ],
         lifespan=[_lifespan(settings, announce)],

@@ -243,3 +243,24 @@ def report(
         creators=rows,
         total=total,
     )
+
+
+COLUMNS = [f for f in CreatorFigures.__struct_fields__]
+
+
+def rows(r: Report) -> list[list[object]]:
+    """The report as a table: one row per creator, then the total."""
+    return [[getattr(f, c) for c in COLUMNS] for f in [*r.creators, r.total]]
+
+
+def parquet(r: Report) -> bytes:
+    import io
+
+    import polars as pl
+
+    data = {c: [getattr(f, c) for f in [*r.creators, r.total]] for c in COLUMNS}
+    data["creator_id"] = [str(x) if x else None for x in data["creator_id"]]
+    frame = pl.DataFrame(data, strict=False)
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()

@@ -46,8 +46,19 @@ def _currency(code: str, field: str = "currency") -> str:
     return code
 
 
+MAX_MONEY = Decimal("1e12")  # NUMERIC(14, 2)
+
+
 def _money(value: Decimal, field: str, allow_zero: bool = True) -> Decimal:
-    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero) or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent
+    if (
+        not value.is_finite()
+        or value < 0
+        or value >= MAX_MONEY
+        or (value == 0 and not allow_zero)
+        or not isinstance(exponent, int)
+        or exponent < -2
+    ):
         raise ValidationError(
             f"{field} must be a {'non-negative' if allow_zero else 'positive'} amount with at most 2 decimals",
             field=field,

@@ -27,8 +27,11 @@ class WindowServer:
         reset = datetime.fromtimestamp(start + self.window, UTC).isoformat().replace("+00:00", "Z")
         remaining = max(0, self.limit - self.counts[start])
         await asyncio.sleep(0.003)  # and back
-        return {"x-ratelimit-limit": str(self.limit), "x-ratelimit-remaining": str(remaining),
-                "x-ratelimit-reset": reset}
+        return {
+            "x-ratelimit-limit": str(self.limit),
+            "x-ratelimit-remaining": str(remaining),
+            "x-ratelimit-reset": reset,
+        }
 
 
 async def test_concurrent_requests_stay_within_every_window() -> None:
