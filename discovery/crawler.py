@@ -19,7 +19,7 @@ from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import CrawlJob, Item, Status
 from discovery.models import Post
 from discovery.platforms.base import Connector
-from discovery.store import Batch, write_batch
+from discovery.store import Batch, write_accounts, write_batch
 from sql.errors import UpstreamError
 
 log = logging.getLogger("sorot.crawler")
@@ -128,8 +128,10 @@ class Crawler:
             delta.errors += 1
         for attempt in range(5):
             try:
+                async with self.pool.acquire() as conn:
+                    new = await write_accounts(conn, self.connector.platform, self.job.host, found.batch)
                 async with self.pool.acquire() as conn, conn.transaction():
-                    written = await write_batch(conn, self.connector.platform, self.job.host, found.batch)
+                    written = await write_batch(conn, self.connector.platform, self.job.host, found.batch, new)
                     if found.resolved:
                         await frontier.mark_seen(conn, self.job.id, found.resolved, item.depth)
                     await frontier.enqueue(conn, self.job.id, found.children, found.child_depth)

@@ -72,17 +72,31 @@ def _inserted(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def write_batch(conn: Conn, platform: Platform, host: str, batch: Batch) -> Written:
-    """Store a batch; call inside a transaction. Counts only rows that were new."""
-    await conn.execute(Q["store.tmp_tables"])
-    out = Written()
-    if batch.profiles:
+async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch) -> int:
+    """Store a batch's accounts in their own short transaction, so the row locks the writes take are
+    held only briefly (on resume, a batch whose accounts landed but the rest did not is just redone).
+    Returns how many were new."""
+    if not batch.profiles:
+        return 0
+    async with conn.transaction():
+        await conn.execute(Q["store.tmp_tables"])
         await conn.copy_records_to_table("tmp_accounts", records=[_account_row(p) for p in batch.profiles.values()])
-        out.accounts = int(await conn.fetchval(Q["store.upsert_accounts"], platform, host))
+        await conn.execute("ANALYZE tmp_accounts")
+        inserted = _inserted(await conn.execute(Q["store.insert_accounts"], platform, host))
+        await conn.execute(Q["store.update_accounts"], platform, host)
         if any(p.opted_out for p in batch.profiles.values()):
             await conn.execute(Q["store.erase_opted_out"], platform, host)
+    return inserted
+
+
+async def write_batch(conn: Conn, platform: Platform, host: str, batch: Batch, accounts: int = 0) -> Written:
+    """Store the follows, posts and interactions of a batch whose accounts are written; call inside a
+    transaction. Counts only rows that were new."""
+    await conn.execute(Q["store.tmp_tables"])
+    out = Written(accounts=accounts)
     if batch.follows:
         await conn.copy_records_to_table("tmp_follows", records=list(batch.follows))
+        await conn.execute("ANALYZE tmp_follows")  # a fresh temp table has no statistics: plans go bad
         out.follows = _inserted(await conn.execute(Q["store.insert_follows"], platform, host))
     if batch.posts:
         rows = [
@@ -102,8 +116,10 @@ async def write_batch(conn: Conn, platform: Platform, host: str, batch: Batch) -
             for p in batch.posts.values()
         ]
         await conn.copy_records_to_table("tmp_posts", records=rows)
+        await conn.execute("ANALYZE tmp_posts")
         out.posts = int(await conn.fetchval(Q["store.upsert_posts"], platform, host))
     if batch.interactions:
         await conn.copy_records_to_table("tmp_interactions", records=list(batch.interactions))
+        await conn.execute("ANALYZE tmp_interactions")
         out.interactions = _inserted(await conn.execute(Q["store.insert_interactions"], platform, host))
     return out

@@ -11,7 +11,7 @@ from discovery.models import Profile
 from discovery.platforms import mastodon
 from discovery.simulator import render
 from discovery.simulator.world import LIKE, REPLY, REPOST, World
-from discovery.store import Batch, Written, write_batch
+from discovery.store import Batch, Written, write_accounts, write_batch
 from sql import Conn
 
 KINDS = {LIKE: "like", REPOST: "repost", REPLY: "reply"}
@@ -25,8 +25,9 @@ async def load_world(conn: Conn, world: World, host: str, posts_per_account: int
         batch = Batch()
         for a in range(start, min(start + chunk, world.n)):
             _account(world, a, profiles, batch, base, posts_per_account)
+        new = await write_accounts(conn, "mastodon", host, batch)
         async with conn.transaction():
-            written = await write_batch(conn, "mastodon", host, batch)
+            written = await write_batch(conn, "mastodon", host, batch, new)
         for field in ("accounts", "follows", "posts", "interactions"):
             setattr(total, field, getattr(total, field) + getattr(written, field))
     return total

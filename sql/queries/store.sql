@@ -14,50 +14,55 @@ CREATE TEMP TABLE IF NOT EXISTS tmp_interactions (
     actor text, author text, post text, kind text, at timestamptz
 ) ON COMMIT DELETE ROWS;
 
--- name: upsert_accounts
--- New accounts are inserted; known ones updated only where something changed. A value the
--- platform did not send (NULL) keeps the stored one, except for opted-out accounts, which
--- keep nothing but their handle.
-WITH up AS (
-    INSERT INTO accounts AS a (platform, host, external_id, handle, opted_out, display_name, bio, has_avatar,
-                               followers_count, following_count, posts_count, created_at, is_bot, discoverable,
-                               noindex, fetched_at)
-    SELECT DISTINCT ON (external_id) $1, $2, external_id, handle, opted_out, display_name, bio, has_avatar,
-           followers_count, following_count, posts_count, created_at, is_bot, discoverable, noindex, now()
-    FROM tmp_accounts ORDER BY external_id, opted_out DESC, followers_count IS NULL
-    ON CONFLICT (platform, host, external_id) DO UPDATE SET
-        handle = EXCLUDED.handle,
-        opted_out = EXCLUDED.opted_out,
-        display_name = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.display_name, a.display_name) END,
-        bio = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.bio, a.bio) END,
-        has_avatar = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.has_avatar, a.has_avatar) END,
-        followers_count = CASE WHEN EXCLUDED.opted_out THEN NULL
-                               ELSE coalesce(EXCLUDED.followers_count, a.followers_count) END,
-        following_count = CASE WHEN EXCLUDED.opted_out THEN NULL
-                               ELSE coalesce(EXCLUDED.following_count, a.following_count) END,
-        posts_count = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.posts_count, a.posts_count) END,
-        created_at = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.created_at, a.created_at) END,
-        is_bot = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.is_bot, a.is_bot) END,
-        discoverable = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.discoverable, a.discoverable) END,
-        noindex = CASE WHEN EXCLUDED.opted_out THEN NULL ELSE coalesce(EXCLUDED.noindex, a.noindex) END,
-        fetched_at = now()
-    WHERE (a.handle, a.opted_out, a.followers_count, a.following_count, a.posts_count, a.bio, a.display_name)
-          IS DISTINCT FROM (EXCLUDED.handle, EXCLUDED.opted_out,
-                            coalesce(EXCLUDED.followers_count, a.followers_count),
-                            coalesce(EXCLUDED.following_count, a.following_count),
-                            coalesce(EXCLUDED.posts_count, a.posts_count),
-                            coalesce(EXCLUDED.bio, a.bio), coalesce(EXCLUDED.display_name, a.display_name))
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted) FROM up;
+-- name: insert_accounts
+-- New accounts only: known rows are neither touched nor locked (concurrent crawls see the same
+-- popular followers over and over).
+INSERT INTO accounts (platform, host, external_id, handle, opted_out, display_name, bio, has_avatar, followers_count,
+                      following_count, posts_count, created_at, is_bot, discoverable, noindex)
+SELECT DISTINCT ON (external_id) $1, $2, external_id, handle, opted_out, display_name, bio, has_avatar,
+       followers_count, following_count, posts_count, created_at, is_bot, discoverable, noindex
+FROM tmp_accounts ORDER BY external_id, opted_out DESC, followers_count IS NULL
+ON CONFLICT (platform, host, external_id) DO NOTHING;
+
+-- name: update_accounts
+-- Known accounts whose view changed. A value the platform did not send (NULL) keeps the stored
+-- one, except for opted-out accounts, which keep nothing but their handle.
+UPDATE accounts a SET
+    handle = t.handle,
+    opted_out = t.opted_out,
+    display_name = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.display_name, a.display_name) END,
+    bio = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.bio, a.bio) END,
+    has_avatar = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.has_avatar, a.has_avatar) END,
+    followers_count = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.followers_count, a.followers_count) END,
+    following_count = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.following_count, a.following_count) END,
+    posts_count = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.posts_count, a.posts_count) END,
+    created_at = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.created_at, a.created_at) END,
+    is_bot = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.is_bot, a.is_bot) END,
+    discoverable = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.discoverable, a.discoverable) END,
+    noindex = CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.noindex, a.noindex) END,
+    fetched_at = now()
+FROM (
+    SELECT DISTINCT ON (external_id) * FROM tmp_accounts
+    ORDER BY external_id, opted_out DESC, followers_count IS NULL
+) t
+WHERE a.platform = $1 AND a.host = $2 AND a.external_id = t.external_id
+  AND (a.handle, a.opted_out, a.followers_count, a.following_count, a.posts_count, a.bio, a.display_name)
+      IS DISTINCT FROM (t.handle, t.opted_out,
+                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.followers_count, a.followers_count) END,
+                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.following_count, a.following_count) END,
+                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.posts_count, a.posts_count) END,
+                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.bio, a.bio) END,
+                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.display_name, a.display_name) END);
 
 -- name: erase_opted_out
 -- Opted-out accounts keep no follows, posts or interactions.
 WITH gone AS (
     SELECT a.id FROM accounts a JOIN tmp_accounts t ON a.external_id = t.external_id
     WHERE a.platform = $1 AND a.host = $2 AND t.opted_out
-), f AS (
-    DELETE FROM follows WHERE follower_id IN (SELECT id FROM gone) OR followee_id IN (SELECT id FROM gone)
+), f1 AS (
+    DELETE FROM follows WHERE follower_id IN (SELECT id FROM gone)  -- two deletes, each on an index
+), f2 AS (
+    DELETE FROM follows WHERE followee_id IN (SELECT id FROM gone)
 ), i AS (
     DELETE FROM interactions WHERE actor_id IN (SELECT id FROM gone)
 )
