@@ -83,9 +83,11 @@ async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch
         await conn.copy_records_to_table("tmp_accounts", records=[_account_row(p) for p in batch.profiles.values()])
         await conn.execute("ANALYZE tmp_accounts")
         inserted = _inserted(await conn.execute(Q["store.insert_accounts"], platform, host))
-        await conn.execute(Q["store.update_accounts"], platform, host)
-        if any(p.opted_out for p in batch.profiles.values()):
-            await conn.execute(Q["store.erase_opted_out"], platform, host)
+        changed = await conn.fetch(Q["store.update_accounts"], platform, host)
+        # Only accounts that changed into opted-out can have data to erase (new ones have none).
+        gone = [r["id"] for r in changed if r["opted_out"]]
+        if gone:
+            await conn.execute(Q["store.erase_opted_out"], gone)
     return inserted
 
 

@@ -52,21 +52,19 @@ WHERE a.platform = $1 AND a.host = $2 AND a.external_id = t.external_id
                         CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.following_count, a.following_count) END,
                         CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.posts_count, a.posts_count) END,
                         CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.bio, a.bio) END,
-                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.display_name, a.display_name) END);
+                        CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.display_name, a.display_name) END)
+RETURNING a.id, a.opted_out;
 
 -- name: erase_opted_out
--- Opted-out accounts keep no follows, posts or interactions.
-WITH gone AS (
-    SELECT a.id FROM accounts a JOIN tmp_accounts t ON a.external_id = t.external_id
-    WHERE a.platform = $1 AND a.host = $2 AND t.opted_out
-), f1 AS (
-    DELETE FROM follows WHERE follower_id IN (SELECT id FROM gone)  -- two deletes, each on an index
+-- Accounts that have just opted out keep no follows, posts or interactions.
+WITH f1 AS (
+    DELETE FROM follows WHERE follower_id = ANY ($1::bigint[])  -- two deletes, each on an index
 ), f2 AS (
-    DELETE FROM follows WHERE followee_id IN (SELECT id FROM gone)
+    DELETE FROM follows WHERE followee_id = ANY ($1::bigint[])
 ), i AS (
-    DELETE FROM interactions WHERE actor_id IN (SELECT id FROM gone)
+    DELETE FROM interactions WHERE actor_id = ANY ($1::bigint[])
 )
-DELETE FROM posts WHERE account_id IN (SELECT id FROM gone);
+DELETE FROM posts WHERE account_id = ANY ($1::bigint[]);
 
 -- name: insert_follows
 -- Rows go in key order, as in every other writer, so concurrent crawls never deadlock.
