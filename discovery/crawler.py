@@ -129,9 +129,9 @@ class Crawler:
         for attempt in range(5):
             try:
                 async with self.pool.acquire() as conn:
-                    new = await write_accounts(conn, self.connector.platform, self.job.host, found.batch)
+                    stored = await write_accounts(conn, self.connector.platform, self.job.host, found.batch)
                 async with self.pool.acquire() as conn, conn.transaction():
-                    written = await write_batch(conn, self.connector.platform, self.job.host, found.batch, new)
+                    written = await write_batch(conn, found.batch, stored)
                     if found.resolved:
                         await frontier.mark_seen(conn, self.job.id, found.resolved, item.depth)
                     await frontier.enqueue(conn, self.job.id, found.children, found.child_depth)

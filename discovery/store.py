@@ -72,38 +72,46 @@ def _inserted(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch) -> int:
+@dataclass
+class StoredAccounts:
+    inserted: int
+    ids: dict[str, int]  # external id -> account id, for accounts that may carry data (not opted out)
+
+
+async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch) -> StoredAccounts:
     """Store a batch's accounts in their own short transaction, so the row locks the writes take are
-    held only briefly (on resume, a batch whose accounts landed but the rest did not is just redone).
-    Returns how many were new."""
+    held only briefly (on resume, a batch whose accounts landed but the rest did not is just redone)."""
     if not batch.profiles:
-        return 0
+        return StoredAccounts(0, {})
     async with conn.transaction():
         await conn.execute(Q["store.tmp_tables"])
         await conn.copy_records_to_table("tmp_accounts", records=[_account_row(p) for p in batch.profiles.values()])
-        await conn.execute("ANALYZE tmp_accounts")
+        await conn.execute("ANALYZE tmp_accounts")  # a fresh temp table has no statistics: plans go bad
         inserted = _inserted(await conn.execute(Q["store.insert_accounts"], platform, host))
         changed = await conn.fetch(Q["store.update_accounts"], platform, host)
         # Only accounts that changed into opted-out can have data to erase (new ones have none).
         gone = [r["id"] for r in changed if r["opted_out"]]
         if gone:
             await conn.execute(Q["store.erase_opted_out"], gone)
-    return inserted
+        rows = await conn.fetch(Q["store.account_ids"], platform, host, list(batch.profiles))
+    return StoredAccounts(inserted, {r["external_id"]: r["id"] for r in rows})
 
 
-async def write_batch(conn: Conn, platform: Platform, host: str, batch: Batch, accounts: int = 0) -> Written:
+async def write_batch(conn: Conn, batch: Batch, accounts: StoredAccounts) -> Written:
     """Store the follows, posts and interactions of a batch whose accounts are written; call inside a
-    transaction. Counts only rows that were new."""
-    await conn.execute(Q["store.tmp_tables"])
-    out = Written(accounts=accounts)
-    if batch.follows:
-        await conn.copy_records_to_table("tmp_follows", records=list(batch.follows))
-        await conn.execute("ANALYZE tmp_follows")  # a fresh temp table has no statistics: plans go bad
-        out.follows = _inserted(await conn.execute(Q["store.insert_follows"], platform, host))
-    if batch.posts:
+    transaction. Rows of accounts that opted out (now or before) are skipped. Counts only new rows."""
+    ids = accounts.ids
+    out = Written(accounts=accounts.inserted)
+    edges = [(ids[a], ids[b]) for a, b in batch.follows if a in ids and b in ids]
+    if edges:
+        follower, followee = zip(*edges, strict=True)
+        out.follows = _inserted(await conn.execute(Q["store.insert_follows"], list(follower), list(followee)))
+    posts = [p for p in batch.posts.values() if p.author.external_id in ids]
+    if posts:
+        await conn.execute(Q["store.tmp_tables"])
         rows = [
             (
-                p.author.external_id,
+                ids[p.author.external_id],
                 p.external_id,
                 p.text,
                 list(p.hashtags),
@@ -115,13 +123,20 @@ async def write_batch(conn: Conn, platform: Platform, host: str, batch: Batch, a
                 p.quote_count,
                 p.url,
             )
-            for p in batch.posts.values()
+            for p in posts
         ]
         await conn.copy_records_to_table("tmp_posts", records=rows)
         await conn.execute("ANALYZE tmp_posts")
-        out.posts = int(await conn.fetchval(Q["store.upsert_posts"], platform, host))
-    if batch.interactions:
-        await conn.copy_records_to_table("tmp_interactions", records=list(batch.interactions))
-        await conn.execute("ANALYZE tmp_interactions")
-        out.interactions = _inserted(await conn.execute(Q["store.insert_interactions"], platform, host))
+        out.posts = int(await conn.fetchval(Q["store.upsert_posts"]))
+    if batch.interactions and posts:
+        found = await conn.fetch(Q["store.post_ids"], list({r[0] for r in rows}), [p.external_id for p in posts])
+        post_ids = {(r["account_id"], r["external_id"]): r["id"] for r in found}
+        cols: list[list[object]] = [[], [], [], [], []]
+        for actor, author, post, kind, at in batch.interactions:
+            key = (ids.get(author), post)
+            if actor in ids and key in post_ids:
+                for col, value in zip(cols, (ids[actor], post_ids[key], ids[author], kind, at), strict=True):
+                    col.append(value)
+        if cols[0]:
+            out.interactions = _inserted(await conn.execute(Q["store.insert_interactions"], *cols))
     return out

@@ -25,9 +25,9 @@ async def load_world(conn: Conn, world: World, host: str, posts_per_account: int
         batch = Batch()
         for a in range(start, min(start + chunk, world.n)):
             _account(world, a, profiles, batch, base, posts_per_account)
-        new = await write_accounts(conn, "mastodon", host, batch)
+        stored = await write_accounts(conn, "mastodon", host, batch)
         async with conn.transaction():
-            written = await write_batch(conn, "mastodon", host, batch, new)
+            written = await write_batch(conn, batch, stored)
         for field in ("accounts", "follows", "posts", "interactions"):
             setattr(total, field, getattr(total, field) + getattr(written, field))
     return total

@@ -5,13 +5,9 @@ CREATE TEMP TABLE IF NOT EXISTS tmp_accounts (
     followers_count integer, following_count integer, posts_count integer, created_at timestamptz,
     is_bot boolean, discoverable boolean, noindex boolean
 ) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS tmp_follows (follower text, followee text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tmp_posts (
-    author text, external_id text, text text, hashtags text[], mentions text[], created_at timestamptz,
+    account_id bigint, external_id text, text text, hashtags text[], mentions text[], created_at timestamptz,
     like_count integer, repost_count integer, reply_count integer, quote_count integer, url text
-) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS tmp_interactions (
-    actor text, author text, post text, kind text, at timestamptz
 ) ON COMMIT DELETE ROWS;
 
 -- name: insert_accounts
@@ -66,26 +62,27 @@ WITH f1 AS (
 )
 DELETE FROM posts WHERE account_id = ANY ($1::bigint[]);
 
+-- name: account_ids
+-- Ids of a batch's accounts that may carry data (an index lookup, whatever the table's statistics say).
+SELECT id, external_id FROM accounts
+WHERE platform = $1 AND host = $2 AND external_id = ANY ($3::text[]) AND NOT opted_out;
+
 -- name: insert_follows
 -- Rows go in key order, as in every other writer, so concurrent crawls never deadlock.
 INSERT INTO follows (follower_id, followee_id)
-SELECT DISTINCT ON (fe.id, fr.id) fr.id, fe.id
-FROM tmp_follows t
-JOIN accounts fr ON fr.platform = $1 AND fr.host = $2 AND fr.external_id = t.follower AND NOT fr.opted_out
-JOIN accounts fe ON fe.platform = $1 AND fe.host = $2 AND fe.external_id = t.followee AND NOT fe.opted_out
-WHERE fr.id <> fe.id
-ORDER BY fe.id, fr.id
+SELECT DISTINCT follower_id, followee_id FROM unnest($1::bigint[], $2::bigint[]) AS t(follower_id, followee_id)
+WHERE follower_id <> followee_id
+ORDER BY followee_id, follower_id
 ON CONFLICT DO NOTHING;
 
 -- name: upsert_posts
 WITH up AS (
     INSERT INTO posts AS p (account_id, external_id, text, hashtags, mentions, created_at, like_count, repost_count,
                             reply_count, quote_count, url, fetched_at)
-    SELECT DISTINCT ON (a.id, t.external_id) a.id, t.external_id, t.text, t.hashtags, t.mentions, t.created_at,
-           t.like_count, t.repost_count, t.reply_count, t.quote_count, t.url, now()
-    FROM tmp_posts t
-    JOIN accounts a ON a.platform = $1 AND a.host = $2 AND a.external_id = t.author AND NOT a.opted_out
-    ORDER BY a.id, t.external_id
+    SELECT account_id, external_id, text, hashtags, mentions, created_at, like_count, repost_count, reply_count,
+           quote_count, url, now()
+    FROM tmp_posts
+    ORDER BY account_id, external_id
     ON CONFLICT (account_id, external_id) DO UPDATE SET
         like_count = EXCLUDED.like_count, repost_count = EXCLUDED.repost_count,
         reply_count = EXCLUDED.reply_count, quote_count = EXCLUDED.quote_count,
@@ -97,12 +94,13 @@ WITH up AS (
 )
 SELECT count(*) FILTER (WHERE inserted) FROM up;
 
+-- name: post_ids
+SELECT id, account_id, external_id FROM posts WHERE account_id = ANY ($1::bigint[]) AND external_id = ANY ($2::text[]);
+
 -- name: insert_interactions
 INSERT INTO interactions (actor_id, post_id, author_id, kind, at)
-SELECT DISTINCT ON (p.id, ac.id, t.kind) ac.id, p.id, au.id, t.kind, t.at
-FROM tmp_interactions t
-JOIN accounts ac ON ac.platform = $1 AND ac.host = $2 AND ac.external_id = t.actor AND NOT ac.opted_out
-JOIN accounts au ON au.platform = $1 AND au.host = $2 AND au.external_id = t.author AND NOT au.opted_out
-JOIN posts p ON p.account_id = au.id AND p.external_id = t.post
-ORDER BY p.id, ac.id, t.kind
+SELECT DISTINCT ON (post_id, actor_id, kind) actor_id, post_id, author_id, kind, at
+FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[])
+     AS t(actor_id, post_id, author_id, kind, at)
+ORDER BY post_id, actor_id, kind
 ON CONFLICT DO NOTHING;
