@@ -36,18 +36,25 @@ def visitor_hash(salt: bytes, ip: str, user_agent: str) -> bytes:
     return hashlib.sha256(salt + ip.encode() + b"\x00" + user_agent.encode()).digest()[:16]
 
 
-def destination(url: str, platform: str, campaign_slug: str, creator_slug: str, click_id: uuid.UUID) -> str:
-    """The creator's destination with UTM parameters and the click id added (existing ones replaced)."""
+def destination_prefix(url: str, platform: str, campaign_slug: str, creator_slug: str) -> str:
+    """The creator's destination with UTM parameters (existing ones replaced), ready for the click id.
+
+    Computed once per link: per click only the id is appended.
+    """
     parts = urlsplit(url)
     ours = {
         "utm_source": platform,
         "utm_medium": "influencer",
         "utm_campaign": campaign_slug,
         "utm_content": creator_slug,
-        "sorot_cid": str(click_id),
     }
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in ours]
-    return urlunsplit(parts._replace(query=urlencode(query + list(ours.items()))))
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in {*ours, "sorot_cid"}]
+    # The fragment must stay last, after the click id: ``destination`` adds it back.
+    return urlunsplit(parts._replace(query=urlencode(query + list(ours.items())), fragment="")) + "&sorot_cid="
+
+
+def destination(prefix: str, click_id: uuid.UUID, fragment: str = "") -> str:
+    return prefix + str(click_id) + (f"#{fragment}" if fragment else "")
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,14 @@ class LinkInfo:
     platform: str
     campaign_slug: str
     creator_slug: str
+
+    @property
+    def prefix(self) -> str:
+        return destination_prefix(self.url, self.platform, self.campaign_slug, self.creator_slug)
+
+    @property
+    def fragment(self) -> str:
+        return urlsplit(self.url).fragment
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar import Controller, Request, Response, get, head
 from litestar.datastructures import State
@@ -18,22 +18,30 @@ LINK_TTL = 60.0  # seconds a slug's target stays cached (changes show within a m
 NOT_FOUND_PAGE = "<!doctype html><title>Link not found</title><h1>Link not found</h1><p>This link does not exist.</p>"
 
 
-async def lookup(state: State, slug: str) -> LinkInfo | None:
+class Link(NamedTuple):
+    info: LinkInfo
+    prefix: str
+    fragment: str
+
+
+async def lookup(state: State, slug: str) -> Link | None:
     cached = state.links.get(slug)
     now = time.monotonic()
     if cached and cached[1] > now:
         return cached[0]  # type: ignore[no-any-return]
     async with state.pool.acquire() as conn:
         info = await repo.link(conn, slug)
-    state.links[slug] = (info, now + LINK_TTL)
-    return info
+    link = Link(info, info.prefix, info.fragment) if info else None
+    state.links[slug] = (link, now + LINK_TTL)
+    return link
 
 
-def _answer(info: LinkInfo | None, request: Request[Any, Any, Any], state: State, record: bool) -> Response[Any]:
-    if info is None:
+def _answer(link: Link | None, request: Request[Any, Any, Any], state: State, record: bool) -> Response[Any]:
+    if link is None:
         return Response(NOT_FOUND_PAGE, status_code=404, media_type="text/html")
+    info = link.info
     click_id = uuid.uuid4()
-    target = destination(info.url, info.platform, info.campaign_slug, info.creator_slug, click_id)
+    target = destination(link.prefix, click_id, link.fragment)
     if record:
         agent = request.headers.get("user-agent", "")
         ip = request.client.host if request.client else ""
