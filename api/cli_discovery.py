@@ -43,6 +43,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_crawl)
 
+    p = sub.add_parser(
+        "demo",
+        help="the whole loop on a simulated platform: crawl, rank, shortlist, campaign, clicks, orders, ROI report",
+    )
+    p.add_argument("--once", action="store_true", help="exit when done instead of leaving the service running")
+    p.add_argument("--accounts", type=int, default=1500, help="size of the simulated world (default 1500)")
+    p.add_argument("--port", type=int, help="port for the service (default $SOROT_PORT or 8000)")
+    p.set_defaults(func=cmd_demo)
+
     p = sub.add_parser("worker", help="run crawl workers that share queued crawls with the service")
     p.add_argument("--concurrency", type=int, default=8)
     p.set_defaults(func=cmd_worker)
@@ -144,6 +153,18 @@ def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
         return 0 if status == "done" else 1
 
     return _with_pool(settings, work)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
+    from api.demo import run_demo
+
+    settings = msgspec.structs.replace(settings, port=args.port or settings.port)
+    try:
+        return asyncio.run(run_demo(settings, args.once, args.accounts))
+    except KeyboardInterrupt:
+        return 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -14,19 +14,37 @@ from campaigns.tracking import destination, destination_prefix, is_bot
 class TestDestination:
     def test_keeps_the_shops_parameters_and_fragment_and_replaces_ours(self) -> None:
         cid = uuid.uuid4()
-        prefix = destination_prefix("https://shop.example/p?x=1&utm_source=old&sorot_cid=stale#reviews",
-                                    "bluesky", "winter", "abc123")
+        prefix = destination_prefix(
+            "https://shop.example/p?x=1&utm_source=old&sorot_cid=stale#reviews", "bluesky", "winter", "abc123"
+        )
         url = urlsplit(destination(prefix, cid, "reviews"))
         params = parse_qs(url.query)
-        assert params == {"x": ["1"], "utm_source": ["bluesky"], "utm_medium": ["influencer"],
-                          "utm_campaign": ["winter"], "utm_content": ["abc123"], "sorot_cid": [str(cid)]}
+        assert params == {
+            "x": ["1"],
+            "utm_source": ["bluesky"],
+            "utm_medium": ["influencer"],
+            "utm_campaign": ["winter"],
+            "utm_content": ["abc123"],
+            "sorot_cid": [str(cid)],
+        }
         assert url.fragment == "reviews" and url.netloc == "shop.example"
 
 
 class TestBots:
-    @pytest.mark.parametrize("agent", ["facebookexternalhit/1.1", "Twitterbot/1.0", "Slackbot-LinkExpanding 1.0",
-                                       "Mozilla/5.0 (compatible; Discordbot/2.0)", "TelegramBot (like TwitterBot)",
-                                       "WhatsApp/2.23", "Googlebot/2.1", "curl/8.4.0", ""])
+    @pytest.mark.parametrize(
+        "agent",
+        [
+            "facebookexternalhit/1.1",
+            "Twitterbot/1.0",
+            "Slackbot-LinkExpanding 1.0",
+            "Mozilla/5.0 (compatible; Discordbot/2.0)",
+            "TelegramBot (like TwitterBot)",
+            "WhatsApp/2.23",
+            "Googlebot/2.1",
+            "curl/8.4.0",
+            "",
+        ],
+    )
     def test_preview_and_crawler_agents(self, agent: str) -> None:
         assert is_bot(agent)
 
