@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import random
 import secrets
 import time
@@ -165,7 +166,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
                         c["score"],
                         c["components"]["topic_rank"]["percentile"],
                         c["components"]["audience_fit"]["percentile"],
-                        c["components"]["authenticity"]["raw"],
+                        round(c["components"]["authenticity"]["raw"], 3),
                     ]
                     for c in ranking["creators"]
                 ],
@@ -232,6 +233,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
 
 
 async def run_demo(settings: Settings, once: bool, accounts: int) -> int:
+    logging.getLogger().setLevel(logging.WARNING)  # the tables are the output here
     database = await asyncio.to_thread(open_database, settings.database_url, settings.home)
     try:
         key = await _admin_key(database.url)
