@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from litestar import Controller, Request, Response, get, head
+from litestar import asgi
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.types import Receive, Scope, Send
 
 from campaigns import repository as repo
 from campaigns.tracking import Click, LinkInfo, destination, is_bot, visitor_hash
@@ -36,15 +36,39 @@ async def lookup(state: State, slug: str) -> Link | None:
     return link
 
 
-def _answer(link: Link | None, request: Request[Any, Any, Any], state: State, record: bool) -> Response[Any]:
+def _header(scope: Scope, name: bytes) -> str:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k == name), "")
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})  # type: ignore[arg-type]
+    await send({"type": "http.response.body", "body": body})  # type: ignore[arg-type]
+
+
+@asgi("/r", is_mount=True, copy_scope=True)
+async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
+    """``GET /r/{slug}``: 302 to the creator's destination with UTM parameters and a click id; the
+    click goes to the in-memory buffer. ``HEAD`` answers the same but is not a click.
+
+    A raw ASGI handler: this is the hottest path, and it needs no request parsing or validation.
+    """
+    method = scope.get("method", "GET")
+    if method not in ("GET", "HEAD"):
+        await _send(send, 405, [(b"allow", b"GET, HEAD"), (b"content-length", b"0")], b"")
+        return
+    state = scope["litestar_app"].state
+    slug = scope["path"].removeprefix("/r").strip("/")
+    link = await lookup(state, slug) if 0 < len(slug) <= 64 and "/" not in slug else None
     if link is None:
-        return Response(NOT_FOUND_PAGE, status_code=404, media_type="text/html")
-    info = link.info
+        page = NOT_FOUND_PAGE.encode()
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode())]
+        await _send(send, 404, headers, b"" if method == "HEAD" else page)
+        return
     click_id = uuid.uuid4()
-    target = destination(link.prefix, click_id, link.fragment)
-    if record:
-        agent = request.headers.get("user-agent", "")
-        ip = request.client.host if request.client else ""
+    if method == "GET":
+        agent = _header(scope, b"user-agent")
+        client = scope.get("client")
+        info = link.info
         state.clicks.add(
             Click(
                 info.org_id,
@@ -52,33 +76,10 @@ def _answer(link: Link | None, request: Request[Any, Any, Any], state: State, re
                 info.creator_id,
                 click_id,
                 datetime.now(UTC),
-                visitor_hash(state.salt, ip, agent),
-                request.headers.get("referer"),
+                visitor_hash(state.salt, client[0] if client else "", agent),
+                _header(scope, b"referer") or None,
                 is_bot(agent),
             )
         )
-    return Response(b"", status_code=302, headers={"Location": target, "Cache-Control": "no-store"})
-
-
-class RedirectController(Controller):
-    path = "/r"
-    tags = ["tracking"]
-
-    @get(
-        "/{slug:str}",
-        operation_id="FollowLink",
-        status_code=302,
-        summary="302 to the creator's destination with UTM parameters and a click id; records the click",
-    )
-    async def follow(self, slug: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[Any]:
-        return _answer(await lookup(state, slug) if len(slug) <= 64 else None, request, state, record=True)
-
-    @head(
-        "/{slug:str}",
-        operation_id="CheckLink",
-        status_code=302,
-        summary="The same answer as GET, but a HEAD is not a click",
-    )
-    async def check(self, slug: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[None]:
-        answer = _answer(await lookup(state, slug) if len(slug) <= 64 else None, request, state, record=False)
-        return Response(None, status_code=answer.status_code, headers=dict(answer.headers))
+    location = destination(link.prefix, click_id, link.fragment).encode("latin-1")
+    await _send(send, 302, [(b"location", location), (b"cache-control", b"no-store"), (b"content-length", b"0")], b"")
