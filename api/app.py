@@ -25,7 +25,7 @@ from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
-from api.controllers.tracking import follow_link
+from api.controllers.tracking import redirect_route
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
 from api.errors import EXCEPTION_HANDLERS
@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             ConversionController,
             IntegrationController,
             FxController,
-            follow_link,
+            redirect_route(),
             WebhookController,
             ShortlistController,
         ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from litestar import asgi
 from litestar.datastructures import State
@@ -45,7 +45,6 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})  # type: ignore[arg-type]
 
 
-@asgi("/r", is_mount=True, copy_scope=True)
 async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
     """``GET /r/{slug}``: 302 to the creator's destination with UTM parameters and a click id; the
     click goes to the in-memory buffer. ``HEAD`` answers the same but is not a click.
@@ -83,3 +82,8 @@ async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
         )
     location = destination(link.prefix, click_id, link.fragment).encode("latin-1")
     await _send(send, 302, [(b"location", location), (b"cache-control", b"no-store"), (b"content-length", b"0")], b"")
+
+
+def redirect_route() -> Any:
+    """A fresh route handler per app: litestar binds a handler to the app that registers it."""
+    return asgi("/r", is_mount=True, copy_scope=True)(follow_link)
