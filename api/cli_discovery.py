@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.settings import Settings
 from discovery import frontier, service, worker
 from discovery.service import CrawlRequest
-from sql import Q, migrate
+from sql import Q, migrate, tenancy
 from sql.errors import NotFoundError
 from sql.server import open_database
 
@@ -102,6 +102,9 @@ async def _create(pool: asyncpg.Pool, args: argparse.Namespace, settings: Settin
         posts_per_account=args.posts,
     )
     async with pool.acquire() as conn:
+        first = await tenancy.bootstrap(conn)  # an empty database gets org 'default', as `sorot serve` does
+        if first is not None:
+            console.print(f"Created org 'default'. Admin API key (shown once, keep it): {first.secret}")
         org_id = args.org or await conn.fetchval(Q["crawls.org_by_name"], "default")
         if org_id is None:
             raise NotFoundError("no org named 'default': pass --org ID (sorot org create NAME makes one)")
@@ -123,9 +126,10 @@ async def _show_progress(pool: asyncpg.Pool, crawl_id: UUID, done: asyncio.Event
         while True:
             async with pool.acquire() as conn:
                 p = await frontier.progress(conn, crawl_id)
+            c = p.counters
             info = (
-                f"accounts {p.accounts} follows {p.follows} posts {p.posts} interactions {p.interactions} "
-                f"requests {p.requests} retries {p.retries} errors {p.errors} waits {p.rate_limit_waits}"
+                f"accounts {c.accounts} follows {c.follows} posts {c.posts} interactions {c.interactions} "
+                f"requests {c.requests} retries {c.retries} errors {c.errors} waits {c.rate_limit_waits}"
             )
             bar.update(task, completed=p.items_done, total=max(p.items_known, 1), info=info)
             if done.is_set():

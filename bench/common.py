@@ -107,3 +107,49 @@ def table(title: str, header: list[str], rows: list[list[object]]) -> None:
     for row in cells[1:]:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
     sys.stdout.flush()
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not start") from None
+            time.sleep(0.2)
+
+
+@contextmanager
+def sorot_server(database_url: str) -> Iterator[int]:
+    """`sorot serve` on the given database in another process; yields its port, then stops it
+    cleanly (SIGINT: buffered clicks are written before it exits)."""
+    import signal
+
+    from discovery.simulator.serve import free_port
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "SOROT_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        wait_up(f"http://127.0.0.1:{port}/healthz", proc)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+
+
+def count_rows(database_url: str, table_name: str) -> int:
+    import asyncio
+
+    async def count() -> int:
+        conn = await asyncpg.connect(database_url)
+        try:
+            return int(await conn.fetchval(f"SELECT count(*) FROM {table_name}"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())

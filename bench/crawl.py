@@ -41,13 +41,13 @@ async def crawl(database_url: str, sim_url: str, seeds: list[str], concurrency: 
     assert status == "done", status
     return {
         "seconds": seconds,
-        "requests": p.requests,
-        "follows": p.follows,
-        "accounts": p.accounts,
-        "posts": p.posts,
-        "interactions": p.interactions,
-        "waits": p.rate_limit_waits,
-        "retries": p.retries,
+        "requests": p.counters.requests,
+        "follows": p.counters.follows,
+        "accounts": p.counters.accounts,
+        "posts": p.counters.posts,
+        "interactions": p.counters.interactions,
+        "waits": p.counters.rate_limit_waits,
+        "retries": p.counters.retries,
     }
 
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from decimal import Decimal
 
 import asyncpg
-import httpx
 from litestar import Litestar, Response, get
 
 from bench import load
-from bench.common import fresh_database, table
+from bench.common import count_rows, fresh_database, sorot_server, table, wait_up
 from campaigns import service
 from campaigns.models import CampaignIn, CreatorIn
 from discovery.simulator.serve import free_port
@@ -37,18 +34,6 @@ async def bare_follow(slug: str) -> Response[bytes]:
 
 def bare_app() -> Litestar:
     return Litestar([bare_follow])
-
-
-def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not start") from None
-            time.sleep(0.2)
 
 
 async def make_link(db: str) -> str:
@@ -114,13 +99,7 @@ def main() -> None:
 
     with fresh_database() as db:
         slug = asyncio.run(make_link(db))
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": db, "SOROT_LOG_LEVEL": "WARNING"}
-        sorot = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
-        )
-        try:
-            wait_up(f"http://127.0.0.1:{port}/healthz", sorot)
+        with sorot_server(db) as port:
             r = asyncio.run(
                 load.run(
                     "127.0.0.1",
@@ -130,17 +109,7 @@ def main() -> None:
                     args.seconds,
                 )
             )
-        finally:
-            sorot.send_signal(signal.SIGINT)  # a clean stop: buffered clicks must all be written
-            sorot.wait(60)
-
-        async def stored() -> int:
-            conn = await asyncpg.connect(db)
-            n = int(await conn.fetchval("SELECT count(*) FROM clicks"))
-            await conn.close()
-            return n
-
-        clicks = asyncio.run(stored())
+        clicks = count_rows(db, "clicks")
     rate = r.requests / r.seconds
     sent = r.statuses.get(302, 0)
     rows.append(

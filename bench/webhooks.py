@@ -11,18 +11,12 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import signal
-import subprocess
-import sys
 import uuid
 
 import asyncpg
 
 from bench import load
-from bench.common import fresh_database, table
-from bench.redirect import wait_up
-from discovery.simulator.serve import free_port
+from bench.common import count_rows, fresh_database, sorot_server, table
 from sql import tenancy
 
 SECRET = "bench-shopify-secret"  # noqa: S105 - a benchmark fixture
@@ -60,35 +54,19 @@ def main() -> None:
     args = parser.parse_args()
     with fresh_database() as db:
         path = asyncio.run(integration(db))
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": db, "SOROT_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "api", "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
-        )
-        try:
-            wait_up(f"http://127.0.0.1:{port}/healthz", server)
 
-            def make(i: int) -> bytes:
-                body = order(i)
-                sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
-                return load.post(
-                    path,
-                    body,
-                    {"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": f"d{i}"},
-                )
+        def make(i: int) -> bytes:
+            body = order(i)
+            sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+            return load.post(
+                path,
+                body,
+                {"X-Shopify-Hmac-Sha256": sig, "X-Shopify-Topic": "orders/create", "X-Shopify-Webhook-Id": f"d{i}"},
+            )
 
+        with sorot_server(db) as port:
             r = asyncio.run(load.run("127.0.0.1", port, make, args.connections, 600, limit=args.orders))
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(60)
-
-        async def stored() -> int:
-            conn = await asyncpg.connect(db)
-            n = int(await conn.fetchval("SELECT count(*) FROM conversions"))
-            await conn.close()
-            return n
-
-        n = asyncio.run(stored())
+        n = count_rows(db, "conversions")
     table(
         f"Signed Shopify order webhooks, {args.connections} connections",
         ["orders sent", "answered 200", "orders/s", "p50 ms", "p99 ms", "conversions stored"],

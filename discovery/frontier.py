@@ -205,14 +205,7 @@ async def add_counters(conn: Conn, crawl_id: UUID, written: Written, fetched: Co
 
 class Progress(msgspec.Struct):
     status: Status
-    accounts: int
-    follows: int
-    posts: int
-    interactions: int
-    requests: int
-    retries: int
-    errors: int
-    rate_limit_waits: int
+    counters: CrawlCounters
     items_done: int
     items_known: int
 
@@ -221,7 +214,9 @@ async def progress(conn: Conn, crawl_id: UUID) -> Progress:
     row = await conn.fetchrow(Q["crawls.progress"], crawl_id)
     if row is None:
         raise NotFoundError(f"crawl {crawl_id} not found")
-    return Progress(**dict(row))
+    d = dict(row)
+    counters = CrawlCounters(**{k: int(d.pop(k)) for k in _COUNTERS})
+    return Progress(counters=counters, **d)
 
 
 async def expanded(conn: Conn, crawl_id: UUID) -> list[str]:
