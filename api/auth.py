@@ -13,8 +13,9 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from sql import tenancy
 from sql.tenancy import Principal, Role
 
-# Paths anyone may call: probes, API docs, the public redirect and signed webhooks.
-PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema", "^/r/", "^/v1/webhooks/"]
+# Paths anyone may call: probes, API docs, the public redirect (a mount on every path starting
+# with "/r"; it answers 404 to anything but /r/{slug}) and signed webhooks.
+PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema", "^/r", "^/v1/webhooks/"]
 
 
 class ApiKeyMiddleware(AbstractAuthenticationMiddleware):

@@ -56,7 +56,10 @@ async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
         await _send(send, 405, [(b"allow", b"GET, HEAD"), (b"content-length", b"0")], b"")
         return
     state = scope["litestar_app"].state
-    slug = scope["path"].removeprefix("/r").strip("/")
+    # The original path: a mount rewrites scope["path"], and "/r" also prefixes paths like "/robots.txt".
+    raw = scope.get("raw_path") or scope["path"].encode()
+    path = raw.decode("latin-1").rstrip("/")
+    slug = path[3:] if path.startswith("/r/") else ""
     link = await lookup(state, slug) if 0 < len(slug) <= 64 and "/" not in slug else None
     if link is None:
         page = NOT_FOUND_PAGE.encode()

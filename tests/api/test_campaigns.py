@@ -423,3 +423,32 @@ class TestCampaignBadInput:
         assert await conn.fetchval("SELECT count(*) FROM conversions") == 0
         other = f"/v1/webhooks/stripe/{uuid.uuid4()}"
         assert (await client.post(other, content=b"{}")).status_code == 404
+
+
+class TestRedirectPaths:
+    @pytest.mark.parametrize("path", ["/r/", "/r", "/robots.txt", "/r/a/b", "/rabc"])
+    async def test_paths_that_are_no_link_get_the_404_page(self, client: httpx.AsyncClient, path: str) -> None:
+        r = await client.get(path)
+        assert r.status_code == 404 and "location" not in r.headers
+
+    async def test_slugs_starting_with_r_resolve(
+        self, client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection, app: Litestar
+    ) -> None:
+        h = tenant.headers()
+        account = await conn.fetchval(
+            "INSERT INTO accounts (platform, host, external_id, handle) "
+            "VALUES ('mastodon', 'x.test', '1', 'c') RETURNING id"
+        )
+        campaign = (
+            await client.post(
+                "/v1/campaigns",
+                headers=h,
+                json={"name": "r", "currency": "EUR", "destination_url": "https://shop.example/"},
+            )
+        ).json()
+        creator = (
+            await client.post(f"/v1/campaigns/{campaign['id']}/creators", headers=h, json={"account_id": account})
+        ).json()
+        await conn.execute("UPDATE campaign_creators SET slug = 'rrr123' WHERE id = $1", uuid.UUID(creator["id"]))
+        assert (await client.get("/r/rrr123")).status_code == 302
+        assert (await client.post("/r/rrr123")).status_code == 405
