@@ -25,7 +25,7 @@ FROM accounts a WHERE a.id = $1;
 WITH f AS (DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1),
      i AS (DELETE FROM interactions WHERE actor_id = $1),
      p AS (DELETE FROM posts WHERE account_id = $1)
-UPDATE accounts SET opted_out = true, display_name = NULL, bio = NULL, has_avatar = NULL, followers_count = NULL,
+UPDATE accounts SET opted_out = true, erased_at = coalesce(erased_at, now()), display_name = NULL, bio = NULL, has_avatar = NULL, followers_count = NULL,
     following_count = NULL, posts_count = NULL, created_at = NULL, is_bot = NULL, discoverable = NULL, noindex = NULL
 WHERE id = $1
 RETURNING id;

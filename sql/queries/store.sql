@@ -41,7 +41,7 @@ FROM (
     SELECT DISTINCT ON (external_id) * FROM tmp_accounts
     ORDER BY external_id, opted_out DESC, followers_count IS NULL
 ) t
-WHERE a.platform = $1 AND a.host = $2 AND a.external_id = t.external_id
+WHERE a.platform = $1 AND a.host = $2 AND a.external_id = t.external_id AND a.erased_at IS NULL
   AND (a.handle, a.opted_out, a.followers_count, a.following_count, a.posts_count, a.bio, a.display_name)
       IS DISTINCT FROM (t.handle, t.opted_out,
                         CASE WHEN t.opted_out THEN NULL ELSE coalesce(t.followers_count, a.followers_count) END,
