@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
@@ -247,7 +248,8 @@ class ConversionController(Controller):
         guards=[WRITERS],
         summary="Record an order; the same order id again is counted once",
     )
-    async def create(self, data: JSONBody[ConversionIn], conn: Conn, principal: Caller) -> Conversion:
+    async def create(self, data: JSONBody[ConversionIn], conn: Conn, principal: Caller, state: State) -> Conversion:
+        await state.clicks.flush()  # the order's click may still be in this process's buffer
         return await service.create_conversion(conn, principal.org_id, data)
 
     @get(

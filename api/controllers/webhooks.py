@@ -32,4 +32,5 @@ class WebhookController(Controller):
     ) -> dict[str, str]:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
+        await request.app.state.clicks.flush()  # the order's click may still be in this process's buffer
         return {"result": await service.webhook(conn, integration_id, source, headers, body)}

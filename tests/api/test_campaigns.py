@@ -452,3 +452,35 @@ class TestRedirectPaths:
         await conn.execute("UPDATE campaign_creators SET slug = 'rrr123' WHERE id = $1", uuid.UUID(creator["id"]))
         assert (await client.get("/r/rrr123")).status_code == 302
         assert (await client.post("/r/rrr123")).status_code == 405
+
+
+class TestClickThenOrder:
+    async def test_an_order_right_after_its_click_is_credited(
+        self, client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection
+    ) -> None:
+        h = tenant.headers()
+        account = await conn.fetchval(
+            "INSERT INTO accounts (platform, host, external_id, handle) "
+            "VALUES ('mastodon', 'x.test', '1', 'c') RETURNING id"
+        )
+        campaign = (
+            await client.post(
+                "/v1/campaigns",
+                headers=h,
+                json={"name": "fast", "currency": "EUR", "destination_url": "https://shop.example/"},
+            )
+        ).json()
+        creator = (
+            await client.post(f"/v1/campaigns/{campaign['id']}/creators", headers=h, json={"account_id": account})
+        ).json()
+        r = await client.get(f"/r/{creator['slug']}", headers={"User-Agent": "Mozilla/5.0"})
+        cid = parse_qs(urlsplit(r.headers["location"]).query)["sorot_cid"][0]
+        order = {
+            "order_id": "F-1",
+            "occurred_at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+            "amount": "10.00",
+            "currency": "EUR",
+            "click_id": cid,
+        }
+        conversion = (await client.post("/v1/conversions", json=order, headers=h)).json()
+        assert {(c["creator_id"], c["method"]) for c in conversion["credits"]} == {(creator["id"], "click_id")}
