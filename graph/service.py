@@ -42,6 +42,7 @@ from sql import Conn
 from sql.errors import NotFoundError, ValidationError
 
 MAX_OVERLAP_IDS = 200
+DEFAULT_WINDOW_DAYS = 90
 # Default fee model when a creator's fee is not given: $10 per 1,000 followers, at least $50.
 FEE_PER_THOUSAND = Decimal("10")
 MIN_FEE = Decimal("50")
@@ -51,18 +52,20 @@ class SnapshotCache:
     """One snapshot per platform, rebuilt when the stored data changed."""
 
     def __init__(self) -> None:
-        self._snapshots: dict[str, tuple[tuple[object, ...], Snapshot]] = {}
+        self._snapshots: dict[tuple[str, int], tuple[tuple[object, ...], Snapshot]] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, conn: Conn, platform: str) -> Snapshot:
+    async def get(self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS) -> Snapshot:
+        """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
         async with self._lock:
-            mark = await repo.fingerprint(conn, platform)
-            cached = self._snapshots.get(platform)
+            today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            mark = (*await repo.fingerprint(conn, platform), today)
+            cached = self._snapshots.get((platform, window_days))
             if cached and cached[0] == mark:
                 return cached[1]
-            frames = await repo.load_frames(conn, platform, None)
+            frames = await repo.load_frames(conn, platform, today - timedelta(days=window_days))
             snap = await asyncio.to_thread(build_snapshot, platform, datetime.now(UTC), *frames)
-            self._snapshots[platform] = (mark, snap)
+            self._snapshots[(platform, window_days)] = (mark, snap)
             return snap
 
 
@@ -96,6 +99,8 @@ def _validate(req: RankingRequest) -> None:
         unknown = set(req.weights) - {"topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank"}
         if unknown or any(w < 0 for w in req.weights.values()) or not sum(req.weights.values()) > 0:
             raise ValidationError("weights: known components only, non-negative, not all zero", field="weights")
+    if not 1 <= req.window_days <= 3650:
+        raise ValidationError("window_days must be between 1 and 3650", field="window_days")
     if not 0 <= req.filters.min_authenticity <= 1:
         raise ValidationError("min_authenticity must be between 0 and 1", field="filters.min_authenticity")
 
@@ -137,7 +142,7 @@ async def rank_with_target(
     conn: Conn, cache: SnapshotCache, req: RankingRequest
 ) -> tuple[Ranking, Snapshot, np.ndarray | None]:
     _validate(req)
-    snap = await cache.get(conn, req.platform)
+    snap = await cache.get(conn, req.platform, req.window_days)
     restart = await _restart(conn, snap, req)
     target = await _target(conn, snap, req)
     weights = effective_weights(req.weights, restart is not None, target is not None)
