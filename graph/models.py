@@ -106,6 +106,13 @@ class OverlapReport(msgspec.Struct):
     method: str = "exact"
 
 
+class FollowerCommunity(msgspec.Struct):
+    community: int
+    followers: int
+    share: float
+    top_hashtags: list[str]
+
+
 class Audience(msgspec.Struct):
     account_id: int
     handle: str
@@ -117,6 +124,7 @@ class Audience(msgspec.Struct):
     reachability: float | None
     suspect_reasons: dict[str, int]
     top_hashtags: list[dict[str, object]]
+    communities: list[FollowerCommunity]
 
 
 class ShortlistRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -82,6 +82,18 @@ async def existing(conn: Conn, account_ids: list[int]) -> set[int]:
     return {r["id"] for r in await conn.fetch(Q["graph.existing"], account_ids)}
 
 
+async def community_hashtags(conn: Conn, members: list[tuple[int, int]], per: int = 3) -> dict[int, list[str]]:
+    """Top ``per`` hashtags of each community, from (community, account id) pairs."""
+    out: dict[int, list[str]] = {}
+    if members:
+        communities, ids = zip(*members, strict=True)
+        for r in await conn.fetch(Q["graph.community_hashtags"], list(communities), list(ids)):
+            tags = out.setdefault(r["community"], [])
+            if len(tags) < per:
+                tags.append(r["tag"])
+    return out
+
+
 async def follower_hashtags(conn: Conn, account_id: int) -> list[dict[str, object]]:
     return [dict(r) for r in await conn.fetch(Q["graph.follower_hashtags"], account_id)]
 

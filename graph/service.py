@@ -15,6 +15,7 @@ from graph.build import Snapshot, build_snapshot
 from graph.models import (
     Audience,
     Component,
+    FollowerCommunity,
     OverlapCreator,
     OverlapPair,
     OverlapReport,
@@ -27,11 +28,13 @@ from graph.models import (
 )
 from graph.overlap import incidence, overlap
 from graph.ranking import (
+    FOLLOWER_SAMPLE,
     AudienceStats,
     audience_stats,
     candidate_pool,
     communities,
     effective_weights,
+    follower_communities,
     global_metrics,
     percentiles,
     score,
@@ -42,6 +45,7 @@ from sql import Conn
 from sql.errors import NotFoundError, ValidationError
 
 MAX_OVERLAP_IDS = 200
+TOP_COMMUNITIES = 5
 DEFAULT_WINDOW_DAYS = 90
 # Default fee model when a creator's fee is not given: $10 per 1,000 followers, at least $50.
 FEE_PER_THOUSAND = Decimal("10")
@@ -283,6 +287,16 @@ async def audience(conn: Conn, cache: SnapshotCache, account_id: int) -> Audienc
     snap = await cache.get(conn, str(info["platform"]))
     i = int(snap.index([account_id])[0])
     c = await asyncio.to_thread(credibility, snap, i)
+    groups = (await asyncio.to_thread(follower_communities, snap, i))[:TOP_COMMUNITIES]
+    members = [(k, int(a)) for k, g in enumerate(groups) for a in snap.ids[g]]
+    tags = await repo.community_hashtags(conn, members)
+    sampled = max(min(int(snap.followers_of(i).size), FOLLOWER_SAMPLE), 1)
+    communities = [
+        FollowerCommunity(
+            community=k, followers=int(g.size), share=round(g.size / sampled, 4), top_hashtags=tags.get(k, [])
+        )
+        for k, g in enumerate(groups)
+    ]
     return Audience(
         account_id=account_id,
         handle=str(info["handle"]),
@@ -294,6 +308,7 @@ async def audience(conn: Conn, cache: SnapshotCache, account_id: int) -> Audienc
         reachability=c.reachability,
         suspect_reasons=c.reasons,
         top_hashtags=await repo.follower_hashtags(conn, account_id),
+        communities=communities,
     )
 
 

@@ -69,3 +69,14 @@ SELECT * FROM shortlists WHERE org_id = $1 AND id = $2;
 -- name: list_shortlists
 SELECT * FROM shortlists WHERE org_id = $1 AND ($2::timestamptz IS NULL OR created_at < $2)
 ORDER BY created_at DESC LIMIT $3;
+
+-- name: community_hashtags
+-- The hashtags the members of each follower community post most: $1 community numbers, $2 account ids.
+SELECT community, tag, count(DISTINCT account_id) AS members
+FROM (
+    SELECT m.community, p.account_id, unnest(p.hashtags) AS tag
+    FROM unnest($1::int[], $2::bigint[]) AS m(community, account_id)
+    JOIN posts p ON p.account_id = m.account_id
+) t
+GROUP BY community, tag
+ORDER BY community, members DESC, tag;

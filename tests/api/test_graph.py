@@ -134,6 +134,21 @@ class TestEndpoints:
         assert r["authenticity_low"] <= r["authenticity"] <= r["authenticity_high"]
         assert r["top_hashtags"]
 
+    async def test_audience_report_finds_the_communities_of_followers(
+        self, client: httpx.AsyncClient, tenant: Tenant, world: World, loaded: dict[str, int]
+    ) -> None:
+        coffee = [
+            i
+            for i in range(world.n)
+            if world.community[i] == TOPIC and world.kind[i] != FARM_BOT and not world.is_opted_out(i, "mastodon")
+        ]
+        creator = max(coffee, key=lambda i: world.followers.length(i))
+        r = (await client.get(f"/v1/accounts/{loaded[f'user{creator}']}/audience", headers=tenant.headers())).json()
+        communities = r["communities"]
+        assert communities and sum(c["share"] for c in communities) <= 1
+        assert [c["followers"] for c in communities] == sorted((c["followers"] for c in communities), reverse=True)
+        assert set(communities[0]["top_hashtags"]) & set(TOPICS[TOPIC])
+
     async def test_ranking_csv_has_a_header_row(
         self, client: httpx.AsyncClient, tenant: Tenant, world: World, loaded: dict[str, int]
     ) -> None:
