@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -256,8 +256,6 @@ async def insert_refund(
 
 
 async def report_inputs(conn: Conn, campaign_id: UUID, model: str, start: date, end: date) -> dict[str, Any]:
-    from datetime import UTC, time, timedelta
-
     since = datetime.combine(start, time(), UTC)
     until = datetime.combine(end + timedelta(days=1), time(), UTC)
     clicks = {

@@ -53,10 +53,3 @@ class Post(msgspec.Struct, frozen=True):
     quote_count: int = 0
     url: str = ""
     in_reply_to: str | None = None
-
-
-class Page(msgspec.Struct, frozen=True):
-    """One page of a list and how to ask for the next (a URL or a cursor), if any."""
-
-    items: list[Profile] | list[Post]
-    next: str | None = None

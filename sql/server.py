@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 log = logging.getLogger("sorot.db")
 
@@ -48,7 +49,5 @@ def open_database(database_url: str | None, home: Path) -> Database:
 
 def with_database(url: str, name: str) -> str:
     """The same server URL pointing at another database name."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))

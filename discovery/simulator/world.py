@@ -100,9 +100,6 @@ class World:
         style = int(self.opt_out[i])
         return style != OPT_NONE and (style != OPT_LABEL or platform == "bluesky")
 
-    def accounts_with_tag(self, tag: str) -> list[int]:
-        return sorted({int(self.post_author[p]) for p in self.posts_with_tag(tag)})
-
     def posts_with_tag(self, tag: str) -> list[int]:
         """Newest first, as a hashtag timeline lists them."""
         tag = tag.lower().lstrip("#")

@@ -13,6 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
@@ -425,6 +426,24 @@ class TestCampaignBadInput:
         assert (await client.post(other, content=b"{}")).status_code == 404
 
 
+async def one_creator(client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection, name: str) -> dict[str, Any]:
+    """A campaign with one creator (on a bare stored account), as the API returns the creator."""
+    h = tenant.headers()
+    account = await conn.fetchval(
+        "INSERT INTO accounts (platform, host, external_id, handle) "
+        "VALUES ('mastodon', 'x.test', '1', 'c') RETURNING id"
+    )
+    campaign = (
+        await client.post(
+            "/v1/campaigns",
+            headers=h,
+            json={"name": name, "currency": "EUR", "destination_url": "https://shop.example/"},
+        )
+    ).json()
+    r = await client.post(f"/v1/campaigns/{campaign['id']}/creators", headers=h, json={"account_id": account})
+    return r.json()  # type: ignore[no-any-return]
+
+
 class TestRedirectPaths:
     @pytest.mark.parametrize("path", ["/r/", "/r", "/robots.txt", "/r/a/b", "/rabc"])
     async def test_paths_that_are_no_link_get_the_404_page(self, client: httpx.AsyncClient, path: str) -> None:
@@ -434,21 +453,7 @@ class TestRedirectPaths:
     async def test_slugs_starting_with_r_resolve(
         self, client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection, app: Litestar
     ) -> None:
-        h = tenant.headers()
-        account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle) "
-            "VALUES ('mastodon', 'x.test', '1', 'c') RETURNING id"
-        )
-        campaign = (
-            await client.post(
-                "/v1/campaigns",
-                headers=h,
-                json={"name": "r", "currency": "EUR", "destination_url": "https://shop.example/"},
-            )
-        ).json()
-        creator = (
-            await client.post(f"/v1/campaigns/{campaign['id']}/creators", headers=h, json={"account_id": account})
-        ).json()
+        creator = await one_creator(client, tenant, conn, "r")
         await conn.execute("UPDATE campaign_creators SET slug = 'rrr123' WHERE id = $1", uuid.UUID(creator["id"]))
         assert (await client.get("/r/rrr123")).status_code == 302
         assert (await client.post("/r/rrr123")).status_code == 405
@@ -459,20 +464,7 @@ class TestClickThenOrder:
         self, client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection
     ) -> None:
         h = tenant.headers()
-        account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle) "
-            "VALUES ('mastodon', 'x.test', '1', 'c') RETURNING id"
-        )
-        campaign = (
-            await client.post(
-                "/v1/campaigns",
-                headers=h,
-                json={"name": "fast", "currency": "EUR", "destination_url": "https://shop.example/"},
-            )
-        ).json()
-        creator = (
-            await client.post(f"/v1/campaigns/{campaign['id']}/creators", headers=h, json={"account_id": account})
-        ).json()
+        creator = await one_creator(client, tenant, conn, "fast")
         r = await client.get(f"/r/{creator['slug']}", headers={"User-Agent": "Mozilla/5.0"})
         cid = parse_qs(urlsplit(r.headers["location"]).query)["sorot_cid"][0]
         order = {
