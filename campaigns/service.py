@@ -317,7 +317,7 @@ def parse_fx_csv(text: str) -> list[FxRateIn]:
             FxRateIn(day=date.fromisoformat(r["day"]), base=r["base"], quote=r["quote"], rate=Decimal(r["rate"]))
             for r in rows
         ]
-    except (ValueError, ArithmeticError) as e:
+    except (ValueError, ArithmeticError, TypeError) as e:  # TypeError: a short row has None cells
         raise ValidationError(f"bad FX row: {e}", field="body") from e
 
 
