@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
@@ -14,7 +15,7 @@ from api import cli_discovery, logs
 from api.settings import Settings
 from sql import migrate, tenancy
 from sql.errors import AppError
-from sql.server import open_database
+from sql.server import dump, open_database
 from sql.tenancy import ROLES
 
 
@@ -76,6 +77,16 @@ def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_db(settings, work)
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    database = open_database(settings.database_url, settings.home)
+    try:
+        dump(database.url, args.file)
+    finally:
+        database.stop()
+    print(f"backup written to {args.file} (restore: pg_restore --dbname <url> {args.file})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sorot",
@@ -105,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--name", default="", help="a label for the key")
     p.set_defaults(func=cmd_key_create)
+    p = sub.add_parser(
+        "backup", help="dump the database (embedded or DATABASE_URL) to a file, while it serves (pg_dump -Fc)"
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_backup)
     cli_discovery.add_commands(sub)
     return parser
 

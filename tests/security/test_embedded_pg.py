@@ -3,6 +3,7 @@ stop afterwards leaves no postgres process behind."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,12 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import psutil
 import pytest
 
 from discovery.simulator.serve import free_port
-from sql.server import HANDLES, drop_dead_handles
+from sql.server import HANDLES, client_binary, drop_dead_handles, dump
 
 
 def postgres_on(pgdata: Path) -> list[psutil.Process]:
@@ -92,3 +94,17 @@ class TestDeadHandles:
     def test_a_broken_list_is_not_fatal(self, tmp_path: Path, content: str) -> None:
         (tmp_path / HANDLES).write_text(content)
         assert drop_dead_handles(tmp_path) == []
+
+
+class TestBackup:
+    @pytest.mark.anyio
+    async def test_backup_of_a_running_database_lists_its_data(
+        self, conn: asyncpg.Connection, database_url: str, tmp_path: Path
+    ) -> None:
+        await conn.execute("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('still here')")
+        target = tmp_path / "sorot.dump"
+        await asyncio.to_thread(dump, database_url, target)
+        assert target.read_bytes()[:5] == b"PGDMP"
+        restore = [client_binary("pg_restore"), "--list", str(target)]
+        listing = (await asyncio.to_thread(subprocess.run, restore, capture_output=True, text=True, check=True)).stdout
+        assert "TABLE DATA public kept" in listing
