@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -94,8 +94,8 @@ class CampaignPages(Controller):
         self,
         request: Request[Any, Any, Any],
         campaign_id: FromPath[UUID],
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: Annotated[str | None, QueryParameter(name="from")] = None,
+        end: Annotated[str | None, QueryParameter(name="to")] = None,
         metric: str = "clicks",
         sort: str = "net_revenue",
         dir: str = "desc",
@@ -142,8 +142,8 @@ class CampaignPages(Controller):
         campaign_id: FromPath[UUID],
         currency: str | None = None,
         model: str | None = None,
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: Annotated[str | None, QueryParameter(name="from")] = None,
+        end: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Template:
         person = await viewer(request)
         _viewer_may_read(person)
@@ -171,8 +171,8 @@ class CampaignPages(Controller):
         campaign_id: FromPath[UUID],
         currency: str | None = None,
         model: str | None = None,
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: Annotated[str | None, QueryParameter(name="from")] = None,
+        end: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Response[Any]:
         person = await viewer(request)
         _viewer_may_read(person)
@@ -186,8 +186,8 @@ class CampaignPages(Controller):
         campaign_id: FromPath[UUID],
         currency: str | None = None,
         model: str | None = None,
-        start: str | None = QueryParameter(name="from", default=None),
-        end: str | None = QueryParameter(name="to", default=None),
+        start: Annotated[str | None, QueryParameter(name="from")] = None,
+        end: Annotated[str | None, QueryParameter(name="to")] = None,
     ) -> Response[Any]:
         person = await viewer(request)
         _viewer_may_read(person)
