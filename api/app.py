@@ -28,8 +28,8 @@ from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
-from api.controllers.payouts import LedgerController
 from api.controllers.outbound import OutboundWebhookController, ScheduleController, ShareLinkController
+from api.controllers.payouts import LedgerController
 from api.controllers.tracking import redirect_route
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
