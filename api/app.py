@@ -20,6 +20,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
+from api.controllers.audience import AudienceController, SegmentController
 from api.controllers.campaigns import CampaignController, ConversionController, FxController, IntegrationController
 from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
@@ -103,6 +104,8 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             redirect_route(),
             WebhookController,
             ShortlistController,
+            AudienceController,
+            SegmentController,
         ],
         lifespan=[_lifespan(settings, announce)],
         dependencies={
