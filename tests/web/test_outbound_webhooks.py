@@ -72,7 +72,9 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
         port = probe.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(500):  # uvicorn offers no started event; poll its flag
+        if server.started:
+            break
         await asyncio.sleep(0.02)
     yield app, f"http://127.0.0.1:{port}/hooks"
     server.should_exit = True
