@@ -14,6 +14,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from api.controllers.graph import shortlist_csv
+from campaigns import service as campaigns
+from campaigns.models import CampaignIn, CreatorIn
 from discovery import accounts
 from graph import repository as graph_repo
 from graph import service as graph
@@ -207,6 +209,28 @@ class DiscoverPages(Controller):
             found = await graph_repo.get_shortlist(conn, person.org_id, shortlist_id)
         ids = ",".join(str(p.account_id) for p in found.picks)
         return page("shortlist.html", person, title="Shortlist", nav="shortlists", shortlist=found, ids=ids)
+
+    @post("/shortlists/{shortlist_id:uuid}/campaign", status_code=303)
+    async def start_campaign(self, request: Request[Any, Any, Any], shortlist_id: FromPath[UUID]) -> Redirect:
+        """A campaign with the shortlist's picks as creators, at the fees the shortlist used."""
+        person = await viewer(request)
+        require_role(person, "admin", "manager")
+        values = await form(request)
+        check_csrf(person, values.get("csrf_token", ""))
+        data = CampaignIn(
+            name=values.get("name", ""),
+            currency=values.get("currency", "").strip().upper(),
+            destination_url=values.get("destination_url", ""),
+        )
+        base = str(request.base_url).rstrip("/")
+        async with request.app.state.pool.acquire() as conn, conn.transaction():
+            found = await graph_repo.get_shortlist(conn, person.org_id, shortlist_id)
+            made = await campaigns.create_campaign(conn, person.org_id, data)
+            for pick in found.picks:
+                await campaigns.add_creator(
+                    conn, person.org_id, made.id, CreatorIn(account_id=pick.account_id, fee=pick.fee), base
+                )
+        return Redirect(f"/app/campaigns/{made.id}", status_code=303)
 
     @get("/shortlists/{shortlist_id:uuid}/export.csv")
     async def shortlist_export(self, request: Request[Any, Any, Any], shortlist_id: FromPath[UUID]) -> Response[Any]:
