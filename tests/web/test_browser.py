@@ -40,6 +40,9 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# .ci/run installs Chromium and sets SOROT_REQUIRE_BROWSER, so CI fails rather than skips without it.
+if not Path(CHROMIUM).exists() and os.environ.get("SOROT_REQUIRE_BROWSER"):
+    raise RuntimeError(f"Chromium not found at {CHROMIUM}")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (.ci/run installs it)")
 
 
