@@ -109,7 +109,7 @@ def _parse(text: str, creators: _Creators, tracked: dict[str, list[tuple[UUID, U
     raws = [{k: (v or "") for k, v in raw.items() if k is not None} for raw in reader]
     if len(raws) > MAX_ROWS:
         raise ValidationError(f"at most {MAX_ROWS} rows per import", field="body")
-    named = {}  # a post's creator named on any of its rows holds for all of them
+    named: dict[str, dict[str, str]] = {}  # a post's creator named on any of its rows holds for all of them
     for raw in raws:
         if raw.get("creator", "").strip():
             named.setdefault(raw.get("post_url", "").strip(), raw)

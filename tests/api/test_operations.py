@@ -17,7 +17,6 @@ from campaigns.leaks import jump
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.anyio
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 async def campaign_with_creator(client: httpx.AsyncClient, tenant: Tenant) -> tuple[str, dict[str, Any]]:
@@ -37,13 +36,14 @@ async def campaign_with_creator(client: httpx.AsyncClient, tenant: Tenant) -> tu
 class TestDeliverables:
     async def test_flow_history_overdue_and_fee_on_the_ledger(self, client: httpx.AsyncClient, tenant: Tenant) -> None:
         cid, creator = await campaign_with_creator(client, tenant)
+        now = datetime.now(UTC).replace(microsecond=0)
         manager = tenant.headers("manager")
-        late = {"creator_id": creator["id"], "kind": "post", "due_at": (NOW - timedelta(days=2)).isoformat()}
+        late = {"creator_id": creator["id"], "kind": "post", "due_at": (now - timedelta(days=2)).isoformat()}
         r = await client.post(f"/v1/campaigns/{cid}/deliverables", headers=manager, json={**late, "fee_share": "60"})
         assert r.status_code == 201, r.text
         d = r.json()
         assert d["status"] == "planned" and d["overdue"] is True and d["platform"] == "instagram"
-        later = {"creator_id": creator["id"], "kind": "story", "due_at": (NOW + timedelta(days=5)).isoformat()}
+        later = {"creator_id": creator["id"], "kind": "story", "due_at": (now + timedelta(days=5)).isoformat()}
         r = await client.post(f"/v1/campaigns/{cid}/deliverables", headers=manager, json={**later, "fee_share": "40"})
         assert r.status_code == 201
         too_much = {**later, "fee_share": "1"}
@@ -86,7 +86,7 @@ class TestDeliverables:
         assert d["history"][2]["comment"] == "add #iklan" and d["history"][2]["actor"].startswith("Nur (manager key")
         assert d["history"][4]["actor"].startswith("admin key")
         times = [datetime.fromisoformat(e["at"]) for e in d["history"]]
-        assert times == sorted(times) and all(abs(t - NOW) < timedelta(minutes=5) for t in times)
+        assert times == sorted(times) and all(abs(t - now) < timedelta(minutes=5) for t in times)
         assert (await client.get("/v1/deliverables/overdue", headers=tenant.headers())).json() == []
         tracked = (await client.get(f"/v1/campaigns/{cid}/content", headers=tenant.headers())).json()
         assert [p["url"] for p in tracked] == [url]
@@ -122,7 +122,8 @@ class TestDeliverables:
         self, client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
     ) -> None:
         cid, creator = await campaign_with_creator(client, tenant)
-        body = {"creator_id": creator["id"], "kind": "video", "due_at": NOW.isoformat()}
+        now = datetime.now(UTC).replace(microsecond=0)
+        body = {"creator_id": creator["id"], "kind": "video", "due_at": now.isoformat()}
         d = (await client.post(f"/v1/campaigns/{cid}/deliverables", headers=tenant.headers(), json=body)).json()
         other = other_tenant.headers()
         assert (await client.get(f"/v1/deliverables/{d['id']}", headers=other)).status_code == 404
@@ -147,10 +148,11 @@ class TestPromoCodeLeaks:
         self, client: httpx.AsyncClient, tenant: Tenant
     ) -> None:
         cid, creator = await campaign_with_creator(client, tenant)
+        now = datetime.now(UTC).replace(microsecond=0)
         h = tenant.headers()
-        orders = [(NOW - timedelta(days=9, hours=k), True) for k in range(3)]  # via the creator's link (ref)
-        orders += [(NOW - timedelta(days=8), False)]
-        noon = datetime.combine((NOW - timedelta(days=1)).date(), time(12), UTC)
+        orders = [(now - timedelta(days=9, hours=k), True) for k in range(3)]  # via the creator's link (ref)
+        orders += [(now - timedelta(days=8), False)]
+        noon = datetime.combine((now - timedelta(days=1)).date(), time(12), UTC)
         orders += [(noon + timedelta(minutes=k), False) for k in range(8)]  # the code leaked
         for n, (at, via_link) in enumerate(orders):
             body: dict[str, Any] = {
@@ -167,4 +169,4 @@ class TestPromoCodeLeaks:
         assert (leak["orders"], leak["unexpected_orders"]) == (12, 9)
         assert Decimal(leak["unexpected_share"]) == Decimal("0.7500")
         assert datetime.fromisoformat(leak["first_unexpected_at"]) == orders[3][0]
-        assert leak["flagged"] is True and leak["jump_day"] == (NOW - timedelta(days=1)).date().isoformat()
+        assert leak["flagged"] is True and leak["jump_day"] == (now - timedelta(days=1)).date().isoformat()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
@@ -144,7 +144,7 @@ class World:
         assert -entry.amount == balance
         if creator in self.last_payout_id:
             assert -entry.amount == since  # what was earned since, clawbacks netted
-        assert entry.paid_amount == (balance * Decimal("17250.5")).quantize(Decimal("0.01"))
+        assert entry.paid_amount == (balance * Decimal("17250.5")).quantize(Decimal("0.01"), ROUND_HALF_UP)
         self.last_payout_id[creator] = entry.id
 
     async def check(self) -> None:
