@@ -70,7 +70,11 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
                 app.state.clicks.start()
-                runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
+                runner = asyncio.create_task(
+                    worker.serve(
+                        pool, allow_private=settings.allow_private_hosts, host_concurrency=settings.host_concurrency
+                    )
+                )
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
                 try:
