@@ -30,7 +30,7 @@ from graph.ranking import (
     score,
     topic_rank,
 )
-from graph.reach import Estimate, audience_sizes, estimate, new_target_per_reposter, post_stats, readable
+from graph.reach import Estimate, estimate, post_stats, readable, sample_scale
 
 
 @dataclass
@@ -96,11 +96,10 @@ def finish(
         "only_reposts": int((posts.posts == 0).sum()),
         "declared_bot": int(((posts.posts > 0) & ~keep).sum()),
     }
-    audience, k = audience_sizes(st.followers, st.credible, st.in_target, reported)
     mask = reach_mask(snap, pool.target)
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())
-    new = new_target_per_reposter(snap.followers, mask, cand, posts.reposters)
-    est = estimate(posts, audience, k, new, float(mask.sum()))
+    credible = ~suspicion(snap).suspect
+    est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts)
     med = np.array([ev.engagement.get(int(i), (np.nan, 0))[0] for i in ids])
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(reported > 0, med / reported, np.nan)
