@@ -35,7 +35,7 @@ from discovery.simulator.world import (
 )
 
 COFFEE = 0
-FEED_DEPTH = 6.0  # posts a person scrolls through per session
+FEED_DEPTH = 3.0  # posts a person scrolls through per session
 HORIZON_DAYS = 80  # history of posts, inside the ranking's default 90-day window
 MAX_HOPS = 3
 
@@ -185,8 +185,8 @@ def build(params: Params, seed: int, now: datetime | None = None) -> EvalWorld:
     posting = np.where(lurker | ~person, 0.0, rng.lognormal(-3.5, 1.0, n))
     is_creator = np.zeros(n, dtype=bool)
     is_creator[creators] = True
-    posting[is_creator] = rng.lognormal(-0.7, 0.6, creators.size)
-    posting[spam] = 2.0
+    posting[is_creator] = rng.lognormal(-1.7, 0.6, creators.size)
+    posting[spam] = 0.5
     quality = np.where(is_creator, rng.lognormal(0, 0.5, n), rng.lognormal(-0.3, 0.5, n))
     quality[spam] = 0.05
     topical_share = np.where(community == COFFEE, rng.uniform(0.3, 0.9, n), 0.0)

@@ -116,7 +116,7 @@ async def crawl(db: str, url: str, seeds: list[str]) -> tuple[float, int]:
                 max_depth=0,
                 max_followers=5000,
                 max_following=0,
-                posts_per_account=10,
+                posts_per_account=20,
             )
             crawl_id = (await crawls.create(conn, org.id, req, allow_private=True)).id
         started = time.perf_counter()

@@ -31,7 +31,10 @@ import polars as pl
 import scipy.sparse as sp
 from scipy.stats import gamma
 
-ENGAGEMENTS_PER_VIEW = 0.10  # assumed share of viewers who like, reply or repost: sets the scale, not the order
+ENGAGEMENTS_PER_VIEW = 0.10  # engagements per view when too few followers are observed to calibrate it
+SEE_ALL_QUANTILE = 0.9  # the most engaged tenth of followers are taken to see nearly every post
+CALIBRATION_POSTS = 20  # followers who could have seen this many candidate posts calibrate engagements per view
+CALIBRATION_MIN = 30
 VIEW_ASSUMPTION_SPREAD = 1.5  # the interval allows ENGAGEMENTS_PER_VIEW to be 1.5x lower or higher
 QUALITY_VIEWS = 0.0  # how far more engaging posts are also seen more (boosts, algorithmic feeds): 0 none, 1 fully
 SAMPLE_MIN = 200  # a stored follower list this long, shorter than the reported count, is the crawl's sample
@@ -51,6 +54,7 @@ class PostStats:
     topical_engagements: np.ndarray
     reposts: np.ndarray  # distinct (post, credible reposter) pairs
     reposters: list[np.ndarray]  # dense indices of distinct credible reposters
+    engagers: list[np.ndarray]  # dense indices of distinct credible accounts that engaged
     by_actor: np.ndarray  # per account (dense): distinct candidate posts it engaged with
 
 
@@ -91,12 +95,16 @@ def beta_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[float, float]
     return mean, float(np.clip(mean * (1 - mean) / between - 1, MIN_PRIOR, MAX_PRIOR))
 
 
-def follower_activity(followers: sp.csr_array, candidates: np.ndarray, stats: PostStats) -> np.ndarray:
-    """s_f for every account: engagements per candidate post it could see in its home feed, smoothed."""
+def follower_activity(followers: sp.csr_array, candidates: np.ndarray, stats: PostStats) -> tuple[np.ndarray, float]:
+    """s_f for every account (engagements per candidate post it could see in its home feed, smoothed), and
+    the engagements per view: s_f of the most engaged followers, who see nearly every post."""
     b = sp.csr_array(followers[candidates])
     could_see = np.asarray(b.T @ stats.posts).ravel()
     mean, strength = beta_prior(stats.by_actor, could_see)
-    return np.asarray((np.minimum(stats.by_actor, could_see) + strength * mean) / (could_see + strength))
+    activity = (np.minimum(stats.by_actor, could_see) + strength * mean) / (could_see + strength)
+    observed = activity[could_see >= CALIBRATION_POSTS]
+    per_view = float(np.quantile(observed, SEE_ALL_QUANTILE)) if observed.size >= CALIBRATION_MIN else 0.0
+    return np.asarray(activity), per_view if per_view > 0 else ENGAGEMENTS_PER_VIEW
 
 
 def _row_sums(rows: sp.csr_array, values: np.ndarray, factor: np.ndarray, cap: float | None) -> np.ndarray:
@@ -133,9 +141,14 @@ def estimate(
     reach_mask: np.ndarray,
     scale: np.ndarray,
     stats: PostStats,
+    reported: np.ndarray,
 ) -> Estimate:
-    """Expected reach of each candidate (dense indices) over ``reach_mask`` accounts."""
-    activity = follower_activity(followers, candidates, stats)
+    """Expected reach of each candidate (dense indices) over ``reach_mask`` accounts.
+
+    A candidate whose follower list is hidden (none stored, some reported) is estimated from who engaged:
+    K = reported followers x the population's credible share x the share of its engagers in the target
+    (smoothed toward all engagers), each reached with the target's mean view probability."""
+    activity, epv = follower_activity(followers, candidates, stats)
     rows = sp.csr_array(followers[candidates])
     aud_rows = sp.csr_array(rows @ sp.diags_array(credible.astype(np.float32)))
     aud_rows.eliminate_zeros()
@@ -144,28 +157,38 @@ def estimate(
     audience = np.diff(aud_rows.indptr) * scale
     k = np.diff(tgt_rows.indptr) * scale
     per_post = _row_sums(aud_rows, activity, scale, None)  # expected engagements per post at q = 1
+    hidden = (np.diff(rows.indptr) == 0) & (np.nan_to_num(reported.astype(float)) > 0)
+    mean_activity = float(np.mean(activity[reach_mask])) if reach_mask.any() else 0.0
+    if hidden.any():
+        k, audience = _hidden(k, audience, hidden, reported, credible, reach_mask, followers, stats.engagers)
+        per_post = np.where(hidden, audience * mean_activity, per_post)
     q_all = (stats.engagements + QUALITY_PRIOR) / (per_post * stats.posts + QUALITY_PRIOR)
     shape = stats.topical_engagements + QUALITY_PRIOR * q_all
     rate_param = per_post * stats.topical_posts + QUALITY_PRIOR
     quality = shape / rate_param
     q_low, q_high = gamma.ppf(0.025, shape, scale=1 / rate_param), gamma.ppf(0.975, shape, scale=1 / rate_param)
 
-    def first(q: np.ndarray, epv: float) -> np.ndarray:
-        return np.asarray(scale * _row_sums(tgt_rows, activity / epv, q**QUALITY_VIEWS, 1.0))
+    view_mean = float(np.mean(np.minimum(1.0, activity[reach_mask] / epv))) if reach_mask.any() else 0.0
 
-    view_mean = float(np.mean(np.minimum(1.0, activity[reach_mask] / ENGAGEMENTS_PER_VIEW))) if reach_mask.any() else 0
+    def first(q: np.ndarray, per_view: float) -> np.ndarray:
+        seen = scale * _row_sums(tgt_rows, activity / per_view, q**QUALITY_VIEWS, 1.0)
+        mean = float(np.mean(np.minimum(1.0, activity[reach_mask] / per_view))) if reach_mask.any() else 0.0
+        return np.asarray(np.where(hidden, k * mean * q**QUALITY_VIEWS, seen))
+
     rep_mean, rep_strength = beta_prior(stats.reposts, audience * stats.posts)
     repost_rate = (stats.reposts + rep_strength * rep_mean) / (audience * stats.posts + rep_strength)
     new = new_target_per_reposter(followers, reach_mask, candidates, stats.reposters)
     second = repost_rate * audience * new * view_mean
     size = float(reach_mask.sum())
-    hop1 = first(quality, ENGAGEMENTS_PER_VIEW)
+    hop1 = first(quality, epv)
     reach = np.minimum(hop1 + second, size)
     spread = VIEW_ASSUMPTION_SPREAD
     view = np.divide(hop1, k, out=np.zeros_like(hop1), where=k > 0)
     noise = Z * np.sqrt(hop1 * (1 - np.minimum(view, 1)) + second)
-    low = np.maximum(np.minimum(first(q_low, ENGAGEMENTS_PER_VIEW * spread) + second / spread, size) - noise, 0.0)
-    high = np.minimum(first(q_high, ENGAGEMENTS_PER_VIEW / spread) + second * spread + noise, size)
+    low = np.maximum(np.minimum(first(q_low, epv * spread) + second / spread, size) - noise, 0.0)
+    high = np.minimum(first(q_high, epv / spread) + second * spread + noise, size)
+    # Without a follower list the target share is a guess from who engaged: twice as wide either way.
+    low, high = np.where(hidden, low / 2, low), np.where(hidden, np.minimum(high * 2, size), high)
     return Estimate(
         reach=reach,
         low=np.minimum(low, reach),
@@ -177,8 +200,26 @@ def estimate(
         view=view,
         rate=np.divide(per_post * quality, audience, out=np.zeros_like(per_post), where=audience > 0),
         quality=quality,
-        engagements=_row_sums(tgt_rows, activity, scale * quality, None),
+        engagements=np.where(hidden, k * mean_activity * quality, _row_sums(tgt_rows, activity, scale * quality, None)),
     )
+
+
+def _hidden(
+    k: np.ndarray,
+    audience: np.ndarray,
+    hidden: np.ndarray,
+    reported: np.ndarray,
+    credible: np.ndarray,
+    reach_mask: np.ndarray,
+    followers: sp.csr_array,
+    engagers: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    credible_share = float(credible[followers.indices].mean()) if followers.nnz else 1.0
+    in_target = np.array([float(reach_mask[e].sum()) for e in engagers])
+    seen = np.array([float(e.size) for e in engagers])
+    share = (in_target + REPOSTER_PRIOR * in_target.sum() / max(seen.sum(), 1)) / (seen + REPOSTER_PRIOR)
+    size = np.nan_to_num(reported.astype(float)) * credible_share
+    return np.where(hidden, size * share, k), np.where(hidden, size, audience)
 
 
 def readable(value: float, low: float, high: float, target_size: int | None) -> str:
@@ -242,15 +283,19 @@ def post_stats(
     def per(f: pl.DataFrame) -> np.ndarray:
         return np.bincount(f["who"].to_numpy(), minlength=k).astype(float)
 
-    reposters: list[np.ndarray] = [np.zeros(0, np.int64)] * k
-    for (who,), group in reposted.unique(["who", "actor"]).group_by(["who"]):
-        reposters[int(who)] = np.sort(group["actor"].to_numpy()).astype(np.int64)  # type: ignore[call-overload]
+    def distinct(f: pl.DataFrame) -> list[np.ndarray]:
+        out: list[np.ndarray] = [np.zeros(0, np.int64)] * k
+        for (who,), group in f.unique(["who", "actor"]).group_by(["who"]):
+            out[int(who)] = np.sort(group["actor"].to_numpy()).astype(np.int64)  # type: ignore[call-overload]
+        return out
+
     return PostStats(
         posts=count_all,
         topical_posts=count_topic,
         engagements=per(engaged),
         topical_engagements=per(engaged.filter(pl.col("topical"))),
         reposts=per(reposted),
-        reposters=reposters,
+        reposters=distinct(reposted),
+        engagers=distinct(engaged),
         by_actor=by_actor,
     )

@@ -99,7 +99,7 @@ def finish(
     mask = reach_mask(snap, pool.target)
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())
     credible = ~suspicion(snap).suspect
-    est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts)
+    est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts, reported)
     med = np.array([ev.engagement.get(int(i), (np.nan, 0))[0] for i in ids])
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(reported > 0, med / reported, np.nan)
