@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from api import demo_data
 from api.export import csv_response
 from campaigns import metrics, reads
 from campaigns import service as campaigns
@@ -69,6 +70,13 @@ def _sorted(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[dic
     return sorted(present, key=key, reverse=descending) + missing
 
 
+def daily(series: list[dict[str, Any]], metric: str, start: date, end: date) -> list[tuple[date, Any]]:
+    """Every day of the period up to today, zero where nothing happened, so the chart's x axis is time."""
+    by_day = {p["day"]: p[metric] for p in series}
+    last = min(end, datetime.now(UTC).date() + timedelta(days=1))
+    return [(start + timedelta(days=n), by_day.get(start + timedelta(days=n), 0)) for n in range((last - start).days)]
+
+
 def _viewer_may_read(person: SessionUser) -> None:
     require_role(person, "admin", "manager", "analyst", "finance")
 
@@ -88,6 +96,15 @@ class CampaignPages(Controller):
         async with request.app.state.pool.acquire() as conn:
             found = await reads.list_campaigns(conn, person.org_id, None, 200)
         return page("campaigns.html", person, title="Campaigns", nav="campaigns", campaigns=found)
+
+    @post("/demo", status_code=303)
+    async def load_demo(self, request: Request[Any, Any, Any]) -> Redirect:
+        person = await viewer(request)
+        require_role(person, "admin")
+        values = await form(request)
+        check_csrf(person, values.get("csrf_token", ""))
+        campaign_id = await demo_data.load(request.app, person.org_id)
+        return Redirect(f"/app/campaigns/{campaign_id}", status_code=303)
 
     @get("/campaigns/{campaign_id:uuid}")
     async def campaign(
@@ -112,7 +129,7 @@ class CampaignPages(Controller):
             posts = await reads.list_posts(conn, person.org_id, campaign_id)
             shares = await outbound.list_shares(conn, person.org_id, campaign_id)
         body = msgspec.to_builtins(r)
-        chart = line_chart(f"{METRICS[metric]} per day", [(p["day"], p[metric]) for p in series])
+        chart = line_chart(f"{METRICS[metric]} per day", daily(series, metric, r.start, r.end))
         rows = _sorted(body["creators"], sort, dir != "asc")
         return page(
             "campaign.html",
