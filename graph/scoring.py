@@ -76,6 +76,14 @@ def prepare(
     return Pool(candidates, topic, audience_stats(snap, candidates, target), target, excluded)
 
 
+def subset_pool(pool: Pool, keep: np.ndarray) -> Pool:
+    """The pool without the candidates ``keep`` leaves out (an audience filter), counted as excluded."""
+    st = pool.stats
+    stats = AudienceStats(**{f: getattr(st, f)[keep] for f in st.__dataclass_fields__})
+    excluded = {**pool.excluded, "audience_filter": int((~keep).sum())}
+    return Pool(pool.candidates[keep], pool.topic, stats, pool.target, excluded)
+
+
 def finish(
     snap: Snapshot,
     req: RankingRequest,
