@@ -24,6 +24,7 @@ from sql import Conn
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures" / "language"
 HOST = "planted.test"
+TOPIC_TAG = "kopi"  # every creator of the language world posts it
 PLACE_TEXT = {  # place id -> (location field, bio sentence)
     "ID:jakarta": ("Jakarta Selatan, Indonesia", "Tinggal di Jakarta, suka kopi dan jalan-jalan"),
     "ID:bandung": ("Bandung", "Anak Bandung asli, kerja di bidang desain"),
@@ -89,6 +90,7 @@ def language_world(
     w = Planted()
     for k, (langs, places) in enumerate(mixes):
         c = w.add(Account(f"creator{k}", bio="Creator", following=100, posts_count=50))
+        w.accounts[c].posts = [(f"Kopi pagi ini enak sekali #{TOPIC_TAG}", [TOPIC_TAG]) for _ in range(5)]
         w.creators.append(c)
         w.mixes[c] = (langs, places)
         w.languages[c], w.places[c] = [], []

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -179,3 +184,21 @@ class TestShareLinks:
         assert url is not None
         shared = (await client.get(url.group(1))).text
         assert Decimal(cell(shared, "<tfoot>", "cost")) == Decimal("40.00")
+
+
+class TestUserCommand:
+    async def test_sorot_user_create_makes_a_login(self, database_url: str, tmp_path: Path) -> None:
+        env = {**os.environ, "DATABASE_URL": database_url, "SOROT_HOME": str(tmp_path)}
+
+        async def sorot(*args: str) -> subprocess.CompletedProcess[str]:
+            command = [sys.executable, "-m", "api", *args]
+            return await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True)
+
+        assert (await sorot("org", "create", "default")).returncode == 0
+        made = await sorot("user", "create", "boss@brand.example", "--role", "finance")
+        assert made.returncode == 0, made.stderr
+        assert re.search(r"password: (\S+)", made.stdout) and "boss@brand.example (finance)" in made.stdout
+        again = await sorot("user", "create", "BOSS@brand.example")
+        assert again.returncode == 2 and "already exists" in again.stderr
+        short = await sorot("user", "create", "x@brand.example", "--password", "short")
+        assert short.returncode == 2 and "password must be" in short.stderr
