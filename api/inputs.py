@@ -121,8 +121,9 @@ async def check_inputs(request: Request[Any, Any, Any]) -> None:
                 f"invalid {name}: must be a {kind}",
                 extra=[{"key": name, "message": f"must be a {kind}", "source": "query"}],
             )
-    if plan.body is None:
-        return
+    media = request.headers.get("content-type", "")
+    if plan.body is None or (media and "json" not in media):
+        return  # forms and uploads are litestar's to parse
     try:
         raw = msgspec.json.decode(await request.body())
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as e:

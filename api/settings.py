@@ -28,6 +28,7 @@ class Settings(msgspec.Struct, frozen=True):
     graph_queue_timeout: float = 60.0  # seconds a heavy request waits for its turn before a 503
     link_cache_size: int = 20_000  # /r/ slugs remembered (hits and misses)
     snapshot_cache_size: int = 2  # graph snapshots kept in memory
+    host_concurrency: int = 4  # crawl requests in flight per host from this process, within its rate budget
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +49,7 @@ class Settings(msgspec.Struct, frozen=True):
             graph_queue_timeout=float(env.get("SOROT_GRAPH_QUEUE_TIMEOUT", "60")),
             link_cache_size=int(env.get("SOROT_LINK_CACHE_SIZE", "20000")),
             snapshot_cache_size=int(env.get("SOROT_SNAPSHOT_CACHE_SIZE", "2")),
+            host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "4"))),
         )
 
     @property
