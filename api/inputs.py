@@ -63,7 +63,8 @@ def _plan(handler: HTTPRouteHandler) -> Plan:
             continue
         pattern = _temporal(field.annotation)
         if pattern is not None:
-            alias = getattr(field.kwarg_definition, "query", None)
+            kwarg = field.kwarg_definition
+            alias = getattr(kwarg, "query", None) or getattr(kwarg, "name", None)
             query[alias or name] = pattern
     body = None
     if "data" in params:
@@ -115,7 +116,8 @@ async def check_inputs(request: Request[Any, Any, Any]) -> None:
     plan = _plan(handler)
     for name, pattern in plan.query.items():
         value = request.query_params.get(name)
-        if value is not None and not pattern.match(value):
+        # litestar reads "null" as absent for an optional parameter, and the document says so.
+        if value is not None and value != "null" and not pattern.match(value):
             kind = "date (YYYY-MM-DD)" if pattern is DATE else "date-time (ISO 8601, e.g. 2026-01-31T12:00:00Z)"
             raise ValidationException(
                 f"invalid {name}: must be a {kind}",

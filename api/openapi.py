@@ -86,7 +86,8 @@ def _statuses(path: str, method: str, handler: HTTPRouteHandler, has_path_params
         codes.add(401)
         if handler.resolve_guards():
             codes.add(403)
-    if has_path_params or has_body:
+    query_refs = any(name.endswith("_id") for name in params)
+    if has_path_params or has_body or query_refs:
         codes |= {404, 422}
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         codes.add(409)
@@ -171,12 +172,34 @@ def decimal_schema(default: Any = None) -> dict[str, Any]:
     return schema
 
 
+def _string_rules(t: msgspec.inspect.Type) -> dict[str, Any]:
+    if not isinstance(t, msgspec.inspect.StrType):
+        return {}
+    rules = {"minLength": t.min_length, "maxLength": t.max_length, "pattern": t.pattern}
+    return {k: v for k, v in rules.items() if v is not None}
+
+
+def _item_rules(prop: dict[str, Any], t: msgspec.inspect.Type) -> None:
+    """litestar drops the constraints of a list's items (``list[Annotated[str, Meta(...)]]``): add them."""
+    lists = [t] if isinstance(t, msgspec.inspect.ListType) else []
+    if isinstance(t, msgspec.inspect.UnionType):
+        lists = [u for u in t.types if isinstance(u, msgspec.inspect.ListType)]
+    arrays = [prop] if prop.get("type") == "array" else []
+    arrays += [o for o in prop.get("oneOf", []) + prop.get("anyOf", []) if o.get("type") == "array"]
+    for array, info in zip(arrays, lists, strict=False):
+        rules = _string_rules(info.item_type)
+        if rules and isinstance(array.get("items"), dict):
+            array["items"].update(rules)
+
+
 def _refine_struct(schema: dict[str, Any], info: msgspec.inspect.StructType) -> None:
     if info.forbid_unknown_fields:
         schema["additionalProperties"] = False
     props = schema.get("properties", {})
     for f in info.fields:
         prop = props.get(f.encode_name)
+        if prop is not None:
+            _item_rules(prop, f.type)
         if prop is None or not _is_decimal(f.type):
             continue
         nullable = isinstance(f.type, msgspec.inspect.UnionType) and any(
@@ -202,16 +225,6 @@ def _bound_integers(node: Any) -> None:
             _bound_integers(value)
 
 
-def _drop_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter is absent or a string: ``null`` is not a value it can take."""
-    options = schema.get("oneOf") or schema.get("anyOf")
-    if options:
-        kept = [o for o in options if o.get("type") != "null"]
-        if len(kept) == 1:
-            return {**{k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}, **kept[0]}
-    return schema
-
-
 def finish(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
     doc = copy.deepcopy(document)
     components = doc.setdefault("components", {})
@@ -226,14 +239,13 @@ def finish(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
             continue
         if is_public(path):
             operation["security"] = []
-        for param in operation.get("parameters", []):
-            if param.get("in") in ("query", "path") and "schema" in param:
-                param["schema"] = _drop_null(param["schema"])
         responses = operation.setdefault("responses", {})
         for status in _statuses(path, method, handler, has_path_params):
             responses[str(status)] = _response(status)
         fmt = next((p for p in operation.get("parameters", []) if p.get("name") == "format"), None)
         ok = next((r for s, r in responses.items() if s.startswith("2")), None)
+        if path.endswith(".csv") and ok is not None:
+            ok["content"] = {"text/csv": {"schema": {"type": "string"}}}
         if fmt is not None and ok is not None:
             content = ok.setdefault("content", {})
             content.setdefault("text/csv", {"schema": {"type": "string"}})
