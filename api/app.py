@@ -32,7 +32,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.settings import Settings
 from campaigns import repository as campaigns_repo
-from campaigns.tracking import Click, ClickBuffer
+from campaigns.tracking import Click, ClickBuffer, parse_proxies
 from discovery import worker
 from graph.service import SnapshotCache
 from sql import migrate, tenancy
@@ -66,6 +66,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache()
                 app.state.links = {}
+                app.state.proxies = parse_proxies(settings.trusted_proxies)
                 async with pool.acquire() as conn:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
