@@ -268,10 +268,11 @@ def report(
     )
 
 
-COLUMNS = list(CreatorFigures.__struct_fields__)
+FIGURES = list(CreatorFigures.__struct_fields__)
 REPORT_COLUMNS = ["currency", "model", "from", "to", "complete", "fx_errors"]
+COLUMNS = FIGURES + REPORT_COLUMNS  # the header of ``rows``
 NOT_DECIMAL = {"creator_id", "handle", "promo_code", "clicks", "human_clicks", "unique_clicks", "reach", "engagements"}
-DECIMAL_COLUMNS = [c for c in COLUMNS if c not in NOT_DECIMAL]
+DECIMAL_COLUMNS = [c for c in FIGURES if c not in NOT_DECIMAL]
 
 
 def _report_values(r: Report) -> list[object]:
@@ -280,14 +281,14 @@ def _report_values(r: Report) -> list[object]:
 
 
 def header() -> list[str]:
-    return COLUMNS + REPORT_COLUMNS
+    return list(COLUMNS)
 
 
 def rows(r: Report) -> list[list[object]]:
     """The report as a table: one row per creator, then the total; each row carries the report's
     currency, model, period, completeness and FX errors, so a row is never read without them."""
     tail = _report_values(r)
-    return [[getattr(f, c) for c in COLUMNS] + tail for f in [*r.creators, r.total]]
+    return [[getattr(f, c) for c in FIGURES] + tail for f in [*r.creators, r.total]]
 
 
 def parquet(r: Report) -> bytes:

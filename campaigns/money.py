@@ -25,7 +25,7 @@ EXPONENTS: dict[str, int] = {
 }
 CODES: tuple[str, ...] = tuple(sorted(EXPONENTS))
 # A dynamic enum so the OpenAPI schema lists every code (``Currency.EUR.value == "EUR"``).
-Currency = enum.Enum("Currency", {c: c for c in CODES}, type=str)  # type: ignore[misc]
+Currency = enum.StrEnum("Currency", {c: c for c in CODES})  # type: ignore[misc]
 
 # Stripe sends amounts in its own minor units: these currencies are zero-decimal there
 # (https://docs.stripe.com/currencies#zero-decimal), whatever ISO says (MGA has 2 in ISO);
@@ -39,7 +39,7 @@ MAX_AMOUNT = Decimal("1e15")  # NUMERIC(24, 4) holds up to 10^20; nobody sells f
 
 def currency(value: Any, field: str = "currency") -> str:
     """An ISO 4217 code, upper-cased; anything else is a ValidationError."""
-    code = str(value or "").strip().upper()
+    code = str(value.value if isinstance(value, enum.Enum) else value or "").strip().upper()
     if code not in EXPONENTS:
         raise ValidationError(f"{field} must be an ISO 4217 currency code, got {value!r}", field=field)
     return code

@@ -7,6 +7,7 @@ import secrets
 import string
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -189,19 +190,28 @@ async def campaign_report(
 
 async def timeseries(
     conn: Conn, org_id: UUID, campaign_id: UUID, start: date | None, end: date | None
-) -> list[DayFigures]:
+) -> list[dict[str, Any]]:
+    """Clicks and attributed paid conversions per day (UTC), as plain values."""
     campaign = await repo.get_campaign(conn, org_id, campaign_id)
     start = start or campaign.created_at.date()
     end = end or datetime.now(UTC).date() + timedelta(days=1)
     clicks = {r["day"]: r for r in await repo.timeseries_clicks(conn, campaign_id, start, end)}
     daily = await repo.daily_conversions(conn, campaign_id, campaign.model, start, end)
     return [
-        DayFigures(
-            day=d,
-            clicks=int(clicks[d]["clicks"]) if d in clicks else 0,
-            human_clicks=int(clicks[d]["human"]) if d in clicks else 0,
-            unique_clicks=int(clicks[d]["uniq"]) if d in clicks else 0,
-            conversions=str(daily.get(d, Decimal(0))),
-        )
+        {
+            "day": d,
+            "clicks": int(clicks[d]["clicks"]) if d in clicks else 0,
+            "human_clicks": int(clicks[d]["human"]) if d in clicks else 0,
+            "unique_clicks": int(clicks[d]["uniq"]) if d in clicks else 0,
+            "conversions": daily.get(d, Decimal(0)),
+        }
         for d in sorted(set(clicks) | set(daily))
     ]
+
+
+async def timeseries_days(
+    conn: Conn, org_id: UUID, campaign_id: UUID, start: date | None, end: date | None
+) -> list[DayFigures]:
+    """The same, typed for the API."""
+    points = await timeseries(conn, org_id, campaign_id, start, end)
+    return [DayFigures(**{**p, "conversions": str(p["conversions"])}) for p in points]

@@ -271,7 +271,7 @@ class CampaignController(Controller):
         start: Annotated[date | None, QueryParameter(name="from")] = None,
         end: Annotated[date | None, QueryParameter(name="to")] = None,
     ) -> list[DayFigures]:
-        return await service.timeseries(conn, principal.org_id, campaign_id, start, end)
+        return await service.timeseries_days(conn, principal.org_id, campaign_id, start, end)
 
 
 CONVERSION_COLUMNS = [
@@ -300,11 +300,14 @@ def conversion_rows(items: list[Conversion]) -> list[list[object]]:
     """One row per conversion and credit (a conversion nobody was credited with: one row, credit blank)."""
     out: list[list[object]] = []
     for c in items:
-        head = [c.id, c.source, c.order_id, c.occurred_at.isoformat(), c.amount, c.currency.value, c.status]
+        head: list[object] = [c.id, c.source, c.order_id, c.occurred_at.isoformat(), c.amount, c.currency.value]
+        head.append(c.status)
         head += [c.refunded, " ".join(c.promo_codes), c.click_id, c.ref]
         credits: list[Credit | None] = list(c.credits) or [None]
         for k in credits:
-            tail = [k.model, k.campaign_id, k.creator_id, k.method, k.share, k.amount, k.reason] if k else [None] * 7
+            tail: list[object] = (
+                [k.model, k.campaign_id, k.creator_id, k.method, k.share, k.amount, k.reason] if k else [None] * 7
+            )
             out.append(head + tail)
     return out
 

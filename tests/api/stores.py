@@ -92,12 +92,14 @@ class Stores:
         }
         return await self.client.post(self.paths["shopify"], content=body, headers=headers)
 
-    async def woocommerce(self, payload: dict[str, Any], topic: str = "order.updated") -> httpx.Response:
+    async def woocommerce(
+        self, payload: dict[str, Any], topic: str = "order.updated", delivery: str | None = None
+    ) -> httpx.Response:
         body = json.dumps(payload).encode()
         headers = {
             "X-WC-Webhook-Signature": b64_sig(SECRET, body),
             "X-WC-Webhook-Topic": topic,
-            "X-WC-Webhook-Delivery-Id": self._delivery(),
+            "X-WC-Webhook-Delivery-Id": delivery or self._delivery(),
             "content-type": "application/json",
         }
         return await self.client.post(self.paths["woocommerce"], content=body, headers=headers)
