@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 import asyncpg
+import httpx
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.di import Provide
@@ -22,11 +23,14 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
 from api.controllers.audience import AudienceController, SegmentController
 from api.controllers.campaigns import CampaignController, ConversionController, FxController, IntegrationController
+from api.controllers.content import ContentController, DisclosureController
+from api.controllers.deliverables import BriefController, DeliverableController
 from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
 from api.controllers.outbound import OutboundWebhookController, ScheduleController, ShareLinkController
+from api.controllers.payouts import LedgerController
 from api.controllers.tracking import redirect_route
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
@@ -37,6 +41,8 @@ from campaigns import repository as campaigns_repo
 from campaigns.tracking import Click, ClickBuffer, parse_proxies
 from discovery import worker
 from graph.service import SnapshotCache
+from jobs import runner as jobs_runner
+from jobs.handlers import HANDLERS as JOB_HANDLERS
 from outbound import runner as outbound_runner
 from outbound.mailer import MailSettings
 from sql import migrate, tenancy
@@ -81,6 +87,9 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
                 app.state.clicks.start()
                 runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
+                job_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+                job_context = jobs_runner.Context(job_client, allow_private=settings.allow_private_hosts)
+                job_runner = asyncio.create_task(jobs_runner.serve(pool, JOB_HANDLERS, job_context))
                 sender = outbound_runner.start(pool, settings.base_url, MailSettings.from_env())
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
@@ -91,8 +100,12 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     await outbound_runner.stop(sender)
                     await app.state.clicks.stop()  # a clean stop writes every buffered click
                     runner.cancel()
+                    job_runner.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await runner
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job_runner
+                    await job_client.aclose()
         finally:
             await asyncio.to_thread(database.stop)
 
@@ -116,6 +129,11 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             redirect_route(),
             WebhookController,
             ShortlistController,
+            BriefController,
+            DeliverableController,
+            ContentController,
+            DisclosureController,
+            LedgerController,
             OutboundWebhookController,
             ScheduleController,
             ShareLinkController,

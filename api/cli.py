@@ -76,6 +76,17 @@ def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_db(settings, work)
 
 
+def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    from jobs.__main__ import run
+
+    database = open_database(settings.database_url, settings.home)
+    try:
+        asyncio.run(run(database.url, once=args.once, workers=args.workers, allow_private=settings.allow_private_hosts))
+    finally:
+        database.stop()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sorot",
@@ -105,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--name", default="", help="a label for the key")
     p.set_defaults(func=cmd_key_create)
+    p = sub.add_parser("jobs", help="run scheduled jobs (post refreshes) as they fall due")
+    p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    p.add_argument("--workers", type=int, default=2, help="jobs run at once (default 2)")
+    p.set_defaults(func=cmd_jobs)
     cli_discovery.add_commands(sub)
     return parser
 

@@ -65,6 +65,17 @@ class CreatorFigures(msgspec.Struct):
     engagements: int
     engagement_rate: Ratio | None
     emv: Amount
+    # How reach and engagements were obtained (campaigns/audience.py): measured | reported | estimated | none.
+    reach_method: str = "none"
+    reach_basis: str = ""
+    engagement_method: str = "none"
+    posts: int = 0
+    views: int = 0
+    impressions: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    saves: int = 0
 
 
 class FxUsed(msgspec.Struct):
@@ -90,6 +101,7 @@ class Report(msgspec.Struct):
     max_fx_age_days: Annotated[int, msgspec.Meta(description="How old a rate may be and still be used.")]
     creators: list[CreatorFigures]
     total: CreatorFigures
+    emv_formula: str = ""
 
 
 @dataclass
@@ -271,8 +283,28 @@ def report(
 FIGURES = list(CreatorFigures.__struct_fields__)
 REPORT_COLUMNS = ["currency", "model", "from", "to", "complete", "fx_errors"]
 COLUMNS = FIGURES + REPORT_COLUMNS  # the header of ``rows``
-NOT_DECIMAL = {"creator_id", "handle", "promo_code", "clicks", "human_clicks", "unique_clicks", "reach", "engagements"}
-DECIMAL_COLUMNS = [c for c in FIGURES if c not in NOT_DECIMAL]
+DECIMAL_COLUMNS = [
+    "conversions",
+    "gross_revenue",
+    "refunds",
+    "net_revenue",
+    "cost_fee",
+    "cost_gifted",
+    "cost_commission",
+    "cost_other",
+    "cost",
+    "roi",
+    "roas",
+    "cpa",
+    "cpc",
+    "cpm",
+    "cpe",
+    "cvr",
+    "epc",
+    "aov",
+    "engagement_rate",
+    "emv",
+]
 
 
 def _report_values(r: Report) -> list[object]:

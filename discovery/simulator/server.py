@@ -66,6 +66,7 @@ class SimulatorApp:
             (r"^/api/v1/accounts/(\d+)/statuses$", self.m_statuses),
             (r"^/api/v1/statuses/(\d+)/(favourited_by|reblogged_by)$", self.m_engagers),
             (r"^/api/v1/statuses/(\d+)/context$", self.m_context),
+            (r"^/api/v1/statuses/(\d+)$", self.m_status),
             (r"^/api/v1/timelines/tag/([^/]+)$", self.m_tag),
             (r"^/xrpc/(app\.bsky\.[a-zA-Z.]+)$", self.xrpc),
         ]
@@ -251,6 +252,12 @@ class SimulatorApp:
             self._account_list(chunk, base),
             self._link(base, f"/api/v1/statuses/{external}/{which}", query, nxt),
         )
+
+    def m_status(self, external: str, *, query: dict[str, str], base: str) -> Answer:
+        p = self._post(external)
+        if p is None:
+            return 404, {"error": "Record not found"}, {}
+        return 200, render.mastodon_status(self.world, p, base), {}
 
     def m_context(self, external: str, *, query: dict[str, str], base: str) -> Answer:
         p = self._post(external)
