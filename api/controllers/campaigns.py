@@ -40,11 +40,11 @@ from campaigns.models import (
     FxStored,
     Integration,
     IntegrationIn,
-    Model,
     OrderStatus,
     PostIn,
     RefundIn,
 )
+from campaigns.money import Currency
 from sql.errors import ValidationError
 from sql.tenancy import Principal
 
@@ -63,19 +63,15 @@ class ReportFormat(StrEnum):
     parquet = "parquet"
 
 
+class AttributionModel(StrEnum):
+    last_click = "last_click"
+    first_click = "first_click"
+    linear = "linear"
+
+
 class ListFormat(StrEnum):
     json = "json"
     csv = "csv"
-
-
-CurrencyParam = Annotated[
-    str | None,
-    Parameter(
-        pattern="^[A-Za-z]{3}$",
-        description="ISO 4217 code of the report currency (default: the campaign's).",
-        required=False,
-    ),
-]
 
 
 class CampaignController(Controller):
@@ -235,8 +231,8 @@ class CampaignController(Controller):
         conn: Conn,
         principal: Caller,
         request: Request[Any, Any, Any],
-        currency: FromQuery[CurrencyParam] = None,
-        model: FromQuery[Model | None] = None,
+        currency: FromQuery[Currency | None] = None,  # type: ignore[valid-type]
+        model: FromQuery[AttributionModel | None] = None,
         start: Annotated[date | None, QueryParameter(name="from", description="First day (UTC).")] = None,
         end: Annotated[date | None, QueryParameter(name="to", description="Last day (UTC), included.")] = None,
         format: FromQuery[ReportFormat] = ReportFormat.json,
@@ -245,7 +241,15 @@ class CampaignController(Controller):
         settings = request.app.state.settings
         age = settings.fx_max_age_days if max_fx_age_days is None else max_fx_age_days
         r = await service.campaign_report(
-            conn, principal.org_id, campaign_id, currency, model, start, end, base_url(request), age
+            conn,
+            principal.org_id,
+            campaign_id,
+            currency.value if currency else None,
+            model.value if model else None,
+            start,
+            end,
+            base_url(request),
+            age,
         )
         if format == ReportFormat.csv:
             return csv_response(f"report-{campaign_id}.csv", metrics.header(), metrics.rows(r))  # type: ignore[return-value]
@@ -445,9 +449,9 @@ class FxUploadOperation(Operation):
             required=True,
             description="A JSON list of rates, or (Content-Type: text/csv) 'day,base,quote,rate' rows or the ECB "
             "euro reference-rate file as published (daily or historical).",
+            # text/csv is accepted too but not declared: generated clients (openapi-python-client) warn on it.
             content={
                 "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.ARRAY, items=FX_RATE_SCHEMA)),
-                "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
             },
         )
 

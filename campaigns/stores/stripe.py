@@ -96,7 +96,7 @@ def _refunded(event: dict[str, Any], obj: dict[str, Any]) -> list[Event]:
     code = money.currency(obj.get("currency"))
     intent = str(obj.get("payment_intent") or "")
     if not intent:
-        raise ValidationError("the charge has no payment_intent to find its order by", field="payment_intent")
+        return []  # a charge made outside Checkout (no payment intent) refunds no order of ours
     listed = [r for r in (obj.get("refunds") or {}).get("data") or [] if isinstance(r, dict)]
     if obj.get("amount_refunded") is not None:
         so_far = money.from_stripe_minor(obj["amount_refunded"], code, "amount_refunded")
