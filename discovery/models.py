@@ -28,6 +28,7 @@ class Profile(msgspec.Struct, frozen=True):
     discoverable: bool | None = None
     noindex: bool = False
     labels: tuple[str, ...] = ()
+    location: str = ""  # a profile field named like "Location" (Mastodon); audience places read it
 
     @property
     def opted_out(self) -> bool:
@@ -53,3 +54,4 @@ class Post(msgspec.Struct, frozen=True):
     quote_count: int = 0
     url: str = ""
     in_reply_to: str | None = None
+    lang: str | None = None  # the platform's language tag (BCP 47), when it sends one

@@ -50,7 +50,7 @@ class Written:
 
 def _account_row(p: Profile) -> tuple[object, ...]:
     if p.opted_out:
-        return (p.external_id, p.handle, True, *([None] * 10))
+        return (p.external_id, p.handle, True, *([None] * 11))
     return (
         p.external_id,
         p.handle,
@@ -65,6 +65,7 @@ def _account_row(p: Profile) -> tuple[object, ...]:
         p.is_bot,
         p.discoverable,
         p.noindex,
+        p.location or None,
     )
 
 
@@ -122,6 +123,7 @@ async def write_batch(conn: Conn, batch: Batch, accounts: StoredAccounts) -> Wri
                 p.reply_count,
                 p.quote_count,
                 p.url,
+                p.lang,
             )
             for p in posts
         ]
