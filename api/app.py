@@ -85,7 +85,11 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
                 app.state.clicks.start()
-                runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
+                runner = asyncio.create_task(
+                    worker.serve(
+                        pool, allow_private=settings.allow_private_hosts, host_concurrency=settings.host_concurrency
+                    )
+                )
                 job_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
                 job_context = jobs_runner.Context(job_client, allow_private=settings.allow_private_hosts)
                 job_runner = asyncio.create_task(jobs_runner.serve(pool, JOB_HANDLERS, job_context))
