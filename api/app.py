@@ -25,6 +25,7 @@ from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
+from api.controllers.listening import AnalyzeController, MonitorController
 from api.controllers.tracking import redirect_route
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
@@ -35,6 +36,7 @@ from campaigns import repository as campaigns_repo
 from campaigns.tracking import Click, ClickBuffer
 from discovery import worker
 from graph.service import SnapshotCache
+from listening import runner as listening_runner
 from sql import migrate, tenancy
 from sql.server import Database, open_database
 
@@ -71,6 +73,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
                 app.state.clicks.start()
                 runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
+                listener = asyncio.create_task(listening_runner.serve(pool, allow_private=settings.allow_private_hosts))
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
                 try:
@@ -78,8 +81,11 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 finally:
                     await app.state.clicks.stop()  # a clean stop writes every buffered click
                     runner.cancel()
+                    listener.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await runner
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await listener
         finally:
             await asyncio.to_thread(database.stop)
 
@@ -103,6 +109,8 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             redirect_route(),
             WebhookController,
             ShortlistController,
+            MonitorController,
+            AnalyzeController,
         ],
         lifespan=[_lifespan(settings, announce)],
         dependencies={

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ DATA = Path(__file__).parent / "data" / "sentiment-id"
 
 
 def load(path: Path) -> tuple[list[str], list[str]]:
-    texts, labels = [], []
+    texts: list[str] = []
+    labels: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         text, _, label = line.rpartition("\t")
         if text and label in LABELS:
@@ -33,7 +35,7 @@ def load(path: Path) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
-def macro_f1(truth: list[str], predicted: list[str]) -> tuple[float, dict[str, float]]:
+def macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, dict[str, float]]:
     per: dict[str, float] = {}
     for label in LABELS:
         tp = sum(t == label and p == label for t, p in zip(truth, predicted, strict=True))
@@ -44,7 +46,7 @@ def macro_f1(truth: list[str], predicted: list[str]) -> tuple[float, dict[str, f
 
 
 def train(c: float, class_weight: str | None) -> dict[str, np.ndarray]:
-    from sklearn.linear_model import LogisticRegression  # training only
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # training only
 
     texts, labels = load(DATA / "smsa_train.tsv")
     words, chars = features.counts(texts)
@@ -78,10 +80,12 @@ def main() -> None:
     f1, per = macro_f1(truth, predicted)
     accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
     print(f"trained in {time.perf_counter() - started:.1f}s; C={args.c} balanced={args.balanced}")
-    print(f"SmSA validation: macro-F1 {f1:.4f}, accuracy {accuracy:.4f}, per class " + ", ".join(
-        f"{k} {v:.4f}" for k, v in per.items()))
+    print(
+        f"SmSA validation: macro-F1 {f1:.4f}, accuracy {accuracy:.4f}, per class "
+        + ", ".join(f"{k} {v:.4f}" for k, v in per.items())
+    )
     if not args.check:
-        np.savez_compressed(args.out, **arrays)
+        np.savez_compressed(args.out, allow_pickle=False, **arrays)
         print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
 
 

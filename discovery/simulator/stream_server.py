@@ -6,14 +6,15 @@ Mastodon does), and the streaming API as server-sent events (``/api/v1/streaming
 ``/api/v1/streaming/hashtag?tag=``). Boosts are never in timelines or streams (as on Mastodon);
 they show in the original's ``reblogs_count``. Bluesky: ``app.bsky.feed.searchPosts``,
 ``app.bsky.actor.getProfiles`` and a Jetstream ``/subscribe`` WebSocket (``wantedCollections``,
-``cursor`` in microseconds, replay then live). Events become visible as the test releases them
-(``POST /_sim/stream/release?count=N`` or ``?all=1``), so a test decides what "now" is.
+``cursor`` in microseconds of when the relay saw each event, replay then live). Events become
+visible as the test releases them (``POST /_sim/stream/release?count=N`` or ``?all=1``), so a
+test decides what "now" is.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import bisect
 import html
 import json
 import threading
@@ -41,8 +42,10 @@ def _fold(text: str) -> str:
 class StreamApp:
     def __init__(self, stream: Stream, released: int = 0) -> None:
         self.stream = stream
-        self.released = min(released, len(stream.events))
-        self._changed: asyncio.Condition | None = None
+        self.released = 0
+        self.time_us: list[int] = []  # when each released event reached the relay, as Jetstream's cursor counts
+        self._release(released)
+        self._tick: asyncio.Event | None = None  # replaced (and set) on every release
         self.connections = 0
 
     # ---- what is visible ----
@@ -52,15 +55,22 @@ class StreamApp:
     def boosts_count(self, seq: int) -> int:
         return sum(1 for e in self.visible() if e.boost_of == seq)
 
-    def _condition(self) -> asyncio.Condition:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
-        return self._changed
+    def _waiter(self) -> asyncio.Event:
+        if self._tick is None:
+            self._tick = asyncio.Event()
+        return self._tick
+
+    def _release(self, count: int) -> None:
+        now = time.time_ns() // 1000
+        for _ in range(min(len(self.stream.events) - self.released, max(0, count))):
+            now = max(now, self.time_us[-1] + 1) if self.time_us else now
+            self.time_us.append(now)
+            self.released += 1
 
     async def release(self, count: int) -> int:
-        self.released = min(len(self.stream.events), self.released + max(0, count))
-        async with self._condition():
-            self._condition().notify_all()
+        self._release(count)
+        tick, self._tick = self._waiter(), asyncio.Event()
+        tick.set()
         return self.released
 
     # ---- rendering ----
@@ -106,8 +116,18 @@ class StreamApp:
         }
 
     def b_profile(self, a: Author, detailed: bool = False) -> dict[str, Any]:
-        labels = [{"src": a.did, "uri": f"at://{a.did}/app.bsky.actor.profile/self", "val": "!no-unauthenticated",
-                   "cts": "2024-01-01T00:00:00.000Z"}] if a.opt_out == "label" else []
+        labels = (
+            [
+                {
+                    "src": a.did,
+                    "uri": f"at://{a.did}/app.bsky.actor.profile/self",
+                    "val": "!no-unauthenticated",
+                    "cts": "2024-01-01T00:00:00.000Z",
+                }
+            ]
+            if a.opt_out == "label"
+            else []
+        )
         view: dict[str, Any] = {"did": a.did, "handle": a.handle, "displayName": f"User {a.index}", "labels": labels}
         if detailed:
             view.update(followersCount=a.followers, followsCount=100, postsCount=10, description="coffee lover")
@@ -116,42 +136,83 @@ class StreamApp:
     def b_record(self, e: Event) -> dict[str, Any]:
         if e.boost_of is not None:
             original = self.stream.by_seq(e.boost_of)
-            return {"$type": "app.bsky.feed.repost", "subject": {"uri": original.uri, "cid": f"bafy{original.seq}"},
-                    "createdAt": iso(e.at)}
+            return {
+                "$type": "app.bsky.feed.repost",
+                "subject": {"uri": original.uri, "cid": f"bafy{original.seq}"},
+                "createdAt": iso(e.at),
+            }
         facets = []
         for t in e.hashtags:
             start = e.text.lower().encode().find(f"#{t}".encode())
-            facets.append({"index": {"byteStart": start, "byteEnd": start + len(t.encode()) + 1},
-                           "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": t}]})
-        return {"$type": "app.bsky.feed.post", "text": e.text, "createdAt": iso(e.at), "langs": [e.language],
-                "facets": facets}
+            facets.append(
+                {
+                    "index": {"byteStart": start, "byteEnd": start + len(t.encode()) + 1},
+                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": t}],
+                }
+            )
+        return {
+            "$type": "app.bsky.feed.post",
+            "text": e.text,
+            "createdAt": iso(e.at),
+            "langs": [e.language],
+            "facets": facets,
+        }
 
     def b_post(self, e: Event) -> dict[str, Any]:
-        return {"uri": e.uri, "cid": f"bafy{e.seq}", "author": self.b_profile(e.author), "record": self.b_record(e),
-                "replyCount": 0, "repostCount": self.boosts_count(e.seq), "likeCount": 0, "quoteCount": 0,
-                "indexedAt": iso(e.at), "labels": []}
+        return {
+            "uri": e.uri,
+            "cid": f"bafy{e.seq}",
+            "author": self.b_profile(e.author),
+            "record": self.b_record(e),
+            "replyCount": 0,
+            "repostCount": self.boosts_count(e.seq),
+            "likeCount": 0,
+            "quoteCount": 0,
+            "indexedAt": iso(e.at),
+            "labels": [],
+        }
 
     def jetstream_event(self, e: Event) -> dict[str, Any]:
         collection = "app.bsky.feed.repost" if e.boost_of is not None else "app.bsky.feed.post"
-        return {"did": e.author.did, "time_us": e.time_us, "kind": "commit",
-                "commit": {"rev": f"rev{e.seq}", "operation": "create", "collection": collection,
-                           "rkey": f"s{e.seq}", "record": self.b_record(e), "cid": f"bafy{e.seq}"}}
+        return {
+            "did": e.author.did,
+            "time_us": self.time_us[e.seq - 1],
+            "kind": "commit",
+            "commit": {
+                "rev": f"rev{e.seq}",
+                "operation": "create",
+                "collection": collection,
+                "rkey": f"s{e.seq}",
+                "record": self.b_record(e),
+                "cid": f"bafy{e.seq}",
+            },
+        }
 
     # ---- Mastodon ----
     def _m_items(self, tag: str | None) -> list[Event]:
-        return [e for e in self.visible() if e.platform == "mastodon" and e.boost_of is None
-                and (tag is None or tag in e.hashtags)]
+        return [
+            e
+            for e in self.visible()
+            if e.platform == "mastodon" and e.boost_of is None and (tag is None or tag in e.hashtags)
+        ]
 
     @staticmethod
     def _window(items: list[Event], q: dict[str, list[str]]) -> list[Event]:
         """Mastodon paging: newest first; ``min_id`` gives the page just above it, ``since_id`` the newest above it."""
         limit = max(1, min(int((q.get("limit") or ["20"])[0] or 20), 40))
+
         def num(key: str) -> int | None:
             raw = (q.get(key) or [""])[0]
             return int(raw) if raw.isdigit() else None
+
         max_id, since_id, min_id = num("max_id"), num("since_id"), num("min_id")
-        chosen = [e for e in items if (max_id is None or int(e.status_id) < max_id)
-                  and (since_id is None or int(e.status_id) > since_id) and (min_id is None or int(e.status_id) > min_id)]
+        chosen = [
+            e
+            for e in items
+            if (max_id is None or int(e.status_id) < max_id)
+            and (since_id is None or int(e.status_id) > since_id)
+            and (min_id is None or int(e.status_id) > min_id)
+        ]
         page = chosen[:limit] if min_id is not None else chosen[-limit:]
         return list(reversed(page))
 
@@ -163,7 +224,9 @@ class StreamApp:
         prev = urlencode({**keep, "min_id": page[0].status_id})
         return {"link": f'<{base}{path}?{nxt}>; rel="next", <{base}{path}?{prev}>; rel="prev"'}
 
-    def timeline(self, path: str, tag: str | None, q: dict[str, list[str]], base: str) -> tuple[int, Any, dict[str, str]]:
+    def timeline(
+        self, path: str, tag: str | None, q: dict[str, list[str]], base: str
+    ) -> tuple[int, Any, dict[str, str]]:
         page = self._window(self._m_items(tag), q)
         return 200, [self.m_status(e, base) for e in page], self._links(base, path, q, page)
 
@@ -172,8 +235,11 @@ class StreamApp:
         if (q.get("type") or ["statuses"])[0] != "statuses" or not query:
             return 200, {"accounts": [], "statuses": [], "hashtags": []}, {}
         words = query.lstrip("#").split()
-        items = [e for e in self._m_items(None) if e.author.opt_out != "unindexable"
-                 and all(w in _fold(e.text) for w in words)]
+        items = [
+            e
+            for e in self._m_items(None)
+            if e.author.opt_out != "unindexable" and all(w in _fold(e.text) for w in words)
+        ]
         page = self._window(items, q)
         return 200, {"accounts": [], "statuses": [self.m_status(e, base) for e in page], "hashtags": []}, {}
 
@@ -181,12 +247,18 @@ class StreamApp:
     def search_posts(self, q: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         query = _fold((q.get("q") or [""])[0]).strip()
         if not query:
-            return 400, {"error": "InvalidRequest", "message": "Error: Params must have the property \"q\""}, {}
+            return 400, {"error": "InvalidRequest", "message": 'Error: Params must have the property "q"'}, {}
         words = query.lstrip("#").split()
         since, until = (q.get("since") or [""])[0], (q.get("until") or [""])[0]
-        items = [e for e in self.visible() if e.platform == "bluesky" and e.boost_of is None
-                 and all(w in _fold(e.text) for w in words)
-                 and (not since or iso(e.at) >= since) and (not until or iso(e.at) < until)]
+        items = [
+            e
+            for e in self.visible()
+            if e.platform == "bluesky"
+            and e.boost_of is None
+            and all(w in _fold(e.text) for w in words)
+            and (not since or iso(e.at) >= since)
+            and (not until or iso(e.at) < until)
+        ]
         items.reverse()  # sort=latest
         limit = max(1, min(int((q.get("limit") or ["25"])[0] or 25), 100))
         raw = (q.get("cursor") or ["0"])[0]
@@ -230,12 +302,18 @@ class StreamApp:
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": payload})
 
-    async def route(self, method: str, path: str, q: dict[str, list[str]], base: str) -> tuple[int, Any, dict[str, str]]:
+    async def route(
+        self, method: str, path: str, q: dict[str, list[str]], base: str
+    ) -> tuple[int, Any, dict[str, str]]:
         if path == "/_sim/stream/release" and method == "POST":
             count = len(self.stream.events) if q.get("all") else int((q.get("count") or ["0"])[0])
             return 200, {"released": await self.release(count), "total": len(self.stream.events)}, {}
         if path == "/_sim/stream":
-            return 200, {"released": self.released, "total": len(self.stream.events), "connections": self.connections}, {}
+            return (
+                200,
+                {"released": self.released, "total": len(self.stream.events), "connections": self.connections},
+                {},
+            )
         if path == "/api/v1/timelines/public":
             return self.timeline(path, None, q, base)
         if path.startswith("/api/v1/timelines/tag/"):
@@ -267,11 +345,12 @@ class StreamApp:
                     position += 1
                     if pick(event):
                         await emit(event)
-                cond = self._condition()
-                async with cond:
-                    if position >= self.released:
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(cond.wait(), HEARTBEAT)
+                tick = self._waiter()
+                if position >= self.released:
+                    waits = [asyncio.ensure_future(tick.wait()), asyncio.ensure_future(gone.wait())]
+                    await asyncio.wait(waits, timeout=HEARTBEAT, return_when=asyncio.FIRST_COMPLETED)
+                    for w in waits:
+                        w.cancel()
                 if position >= self.released and not gone.is_set():
                     await emit(None)
         except OSError:
@@ -281,8 +360,13 @@ class StreamApp:
             watcher.cancel()
 
     async def sse(self, tag: str | None, base: str, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-store")],
+            }
+        )
         await send({"type": "http.response.body", "body": b":)\n\n", "more_body": True})
 
         async def emit(e: Event | None) -> None:
@@ -303,7 +387,7 @@ class StreamApp:
         cursor = int(raw) if raw.isdigit() else None
         start = self.released
         if cursor is not None:
-            start = next((i for i, e in enumerate(self.visible()) if e.time_us >= cursor), self.released)
+            start = bisect.bisect_left(self.time_us, cursor)
 
         async def emit(e: Event | None) -> None:
             if e is not None:
@@ -335,8 +419,17 @@ class RunningStream:
 def stream_in_thread(stream: Stream, released: int = 0, host: str = "127.0.0.1") -> Iterator[RunningStream]:
     app = StreamApp(stream, released)
     port = free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
-                            ws="websockets-sansio", ws_ping_interval=None, timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ws="websockets-sansio",
+        ws_ping_interval=None,
+        timeout_graceful_shutdown=2,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="stream-simulator", daemon=True)
     thread.start()

@@ -26,7 +26,14 @@ COMPETITORS = [
     {"name": "Susu Rimba", "any": ["susu rimba", "@sudurimba"]},
 ]
 SURFACES = {
-    "brand": ["Kopi Nusantara", "kopi nusantara", "KOPI NUSANTARA", "#KopiNusantara", "@kopinusantara", "Kopi-Nusantara"],
+    "brand": [
+        "Kopi Nusantara",
+        "kopi nusantara",
+        "KOPI NUSANTARA",
+        "#KopiNusantara",
+        "@kopinusantara",
+        "Kopi-Nusantara",
+    ],
     "Teh Senja": ["Teh Senja", "teh senja", "#TehSenja"],
     "Susu Rimba": ["Susu Rimba", "susu rimba", "@sudurimba"],
 }
@@ -44,35 +51,71 @@ DECOYS = [
 ]
 TEMPLATES: dict[str, dict[str, list[str]]] = {
     "id": {
-        "positive": ["{b} enak banget, pelayanannya ramah sekali", "puas sekali sama {b}, pasti beli lagi",
-                     "mantap, {b} rasanya pas dan harganya terjangkau", "suka banget sama menu baru {b}"],
-        "negative": ["kecewa sama {b}, pesanan lama dan dingin", "{b} makin mahal dan rasanya jelek",
-                     "pelayanan {b} buruk sekali, tidak akan kembali", "parah, {b} salah kirim pesanan lagi"],
-        "neutral": ["ada yang tahu {b} buka jam berapa?", "hari ini mampir ke {b} di jalan sudirman",
-                    "{b} buka cabang di bandung minggu depan"],
+        "positive": [
+            "{b} enak banget, pelayanannya ramah sekali",
+            "puas sekali sama {b}, pasti beli lagi",
+            "mantap, {b} rasanya pas dan harganya terjangkau",
+            "suka banget sama menu baru {b}",
+        ],
+        "negative": [
+            "kecewa sama {b}, pesanan lama dan dingin",
+            "{b} makin mahal dan rasanya jelek",
+            "pelayanan {b} buruk sekali, tidak akan kembali",
+            "parah, {b} salah kirim pesanan lagi",
+        ],
+        "neutral": [
+            "ada yang tahu {b} buka jam berapa?",
+            "hari ini mampir ke {b} di jalan sudirman",
+            "{b} buka cabang di bandung minggu depan",
+        ],
     },
     "ms": {
-        "positive": ["{b} memang sedap, sangat berbaloi", "suka sangat dengan {b}, layanan terbaik",
-                     "best gila {b} ni, harga pun murah"],
-        "negative": ["teruk betul {b} hari ni, lambat sangat", "menyampah dengan {b}, air tak sedap langsung",
-                     "kecewa dengan {b}, pekerja tak mesra"],
+        "positive": [
+            "{b} memang sedap, sangat berbaloi",
+            "suka sangat dengan {b}, layanan terbaik",
+            "best gila {b} ni, harga pun murah",
+        ],
+        "negative": [
+            "teruk betul {b} hari ni, lambat sangat",
+            "menyampah dengan {b}, air tak sedap langsung",
+            "kecewa dengan {b}, pekerja tak mesra",
+        ],
         "neutral": ["{b} ada cawangan kat shah alam tak?", "singgah {b} tadi lepas kerja"],
     },
     "en": {
-        "positive": ["Loving the new {b} latte, so good!", "{b} never disappoints, great service",
-                     "Best coffee in town is {b}, highly recommend"],
-        "negative": ["{b} got my order wrong again, terrible service", "Really disappointed with {b} today, awful",
-                     "{b} is overpriced and the coffee was cold"],
+        "positive": [
+            "Loving the new {b} latte, so good!",
+            "{b} never disappoints, great service",
+            "Best coffee in town is {b}, highly recommend",
+        ],
+        "negative": [
+            "{b} got my order wrong again, terrible service",
+            "Really disappointed with {b} today, awful",
+            "{b} is overpriced and the coffee was cold",
+        ],
         "neutral": ["Is {b} open on Sunday?", "Meeting a friend at {b} this afternoon"],
     },
 }
 CHATTER = {
-    "id": ["macet parah di jalan tol pagi ini", "hujan deras sejak sore", "lagi nonton bola sama teman",
-           "akhirnya libur panjang", "masak nasi goreng untuk makan malam"],
-    "ms": ["jalan sesak teruk pagi ni", "hujan lebat sejak petang tadi", "tengok bola dengan kawan-kawan",
-           "cuti panjang akhirnya"],
-    "en": ["traffic was awful this morning", "finally the weekend", "watching the match with friends",
-           "new blog post about gardening"],
+    "id": [
+        "macet parah di jalan tol pagi ini",
+        "hujan deras sejak sore",
+        "lagi nonton bola sama teman",
+        "akhirnya libur panjang",
+        "masak nasi goreng untuk makan malam",
+    ],
+    "ms": [
+        "jalan sesak teruk pagi ni",
+        "hujan lebat sejak petang tadi",
+        "tengok bola dengan kawan-kawan",
+        "cuti panjang akhirnya",
+    ],
+    "en": [
+        "traffic was awful this morning",
+        "finally the weekend",
+        "watching the match with friends",
+        "new blog post about gardening",
+    ],
 }
 
 
@@ -121,10 +164,6 @@ class Event:
             return self.status_id
         collection = "app.bsky.feed.repost" if self.boost_of is not None else "app.bsky.feed.post"
         return f"at://{self.author.did}/{collection}/s{self.seq}"
-
-    @property
-    def time_us(self) -> int:
-        return int(self.at.timestamp()) * 1_000_000 + self.seq  # unique and in stream order
 
 
 @dataclass
@@ -200,8 +239,11 @@ def plant(
             continue
         for k in range(burst):
             at = start + timedelta(hours=hour, seconds=rng.uniform(0, 180))
-            sentiment = "negative" if phase == "burst" else ("negative" if k < round(burst * negative_share)
-                                                             else rng.choice(["positive", "neutral"]))
+            sentiment = (
+                "negative"
+                if phase == "burst"
+                else ("negative" if k < round(burst * negative_share) else rng.choice(["positive", "neutral"]))
+            )
             specs.append((at, {"subjects": ["brand"], "sentiment": sentiment, "phase": phase}))
     specs.sort(key=lambda s: s[0])
     events: list[Event] = []
@@ -266,10 +308,22 @@ def _event(rng: random.Random, seq: int, at: datetime, author: Author, spec: dic
     else:
         text = rng.choice(CHATTER[language])
     hashtags = tuple(w[1:].lower() for w in text.split() if w.startswith("#"))
-    return Event(seq, at, author, text, language, hashtags, None, tuple(subjects), sentiment,
-                 bool(spec.get("decoy")), str(spec.get("phase", "")))
+    return Event(
+        seq,
+        at,
+        author,
+        text,
+        language,
+        hashtags,
+        None,
+        tuple(subjects),
+        sentiment,
+        bool(spec.get("decoy")),
+        str(spec.get("phase", "")),
+    )
 
 
 def _renumbered(e: Event, seq: int) -> Event:
-    return Event(seq, e.at, e.author, e.text, e.language, e.hashtags, e.boost_of, e.subjects, e.sentiment, e.decoy,
-                 e.phase)
+    return Event(
+        seq, e.at, e.author, e.text, e.language, e.hashtags, e.boost_of, e.subjects, e.sentiment, e.decoy, e.phase
+    )

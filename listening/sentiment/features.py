@@ -8,6 +8,7 @@ term frequency times IDF and its own L2 norm, like two TF-IDF vectorisers side b
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Sequence
 
@@ -26,7 +27,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _word_hashes(tokens: list[str]) -> list[int]:
-    grams = [f"w {t}" for t in tokens] + [f"b {a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    grams = [f"w {t}" for t in tokens] + [f"b {a} {b}" for a, b in itertools.pairwise(tokens)]
     return [zlib.crc32(g.encode()) & (DIM - 1) for g in grams]
 
 
@@ -93,7 +94,9 @@ def _weigh(m: sparse.csr_matrix, weights: NDArray[np.float32]) -> sparse.csr_mat
     return m
 
 
-def transform(texts: Sequence[str], idf_words: NDArray[np.float32], idf_chars: NDArray[np.float32]) -> sparse.csr_matrix:
+def transform(
+    texts: Sequence[str], idf_words: NDArray[np.float32], idf_chars: NDArray[np.float32]
+) -> sparse.csr_matrix:
     w, c = counts(texts)
     return sparse.csr_matrix(_l2(_weigh(w, idf_words)) + _l2(_weigh(c, idf_chars)))
 
@@ -102,4 +105,5 @@ def idf(tf: sparse.csr_matrix) -> NDArray[np.float32]:
     """Smoothed inverse document frequency, as scikit-learn computes it."""
     df = np.bincount(tf.indices, minlength=DIM)
     n = tf.shape[0]
-    return (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+    weights: NDArray[np.float32] = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
+    return weights

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from discovery.fetcher import check_host
 from listening.models import Batch, Seen
 
 
@@ -25,3 +26,10 @@ def later(a: str | None, b: str | None) -> str | None:
     if a.isdigit() and b.isdigit():
         return a if int(a) >= int(b) else b
     return max(a, b)
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """The crawler's host check (no private addresses unless allowed), for http(s) and ws(s) URLs alike."""
+    if url.startswith(("ws://", "wss://")):
+        url = "http" + url[2:]
+    check_host(url, allow_private)

@@ -19,6 +19,7 @@ from listening.sources.base import later
 OPT_OUT_LABEL = "!no-unauthenticated"
 PAGE = 100
 PROFILES_PER_CALL = 25
+TAG_FACET = "app.bsky.richtext.facet#tag"
 
 
 def _labelled(view: dict[str, Any]) -> bool:
@@ -34,7 +35,11 @@ def record_tags(record: dict[str, Any]) -> tuple[str, ...]:
     tags = [str(t).lower() for t in record.get("tags") or [] if isinstance(t, str)]
     for facet in record.get("facets") or []:
         for feature in facet.get("features") or [] if isinstance(facet, dict) else []:
-            if isinstance(feature, dict) and feature.get("$type") == "app.bsky.richtext.facet#tag" and feature.get("tag"):
+            if (
+                isinstance(feature, dict)
+                and feature.get("$type") == "app.bsky.richtext.facet#tag"
+                and feature.get("tag")
+            ):
                 tags.append(str(feature["tag"]).lower())
     return tuple(dict.fromkeys(tags))
 
@@ -94,14 +99,16 @@ class Profiles:
                 continue
             handle = str(profile.get("handle") or s.author_id)
             out.append(
-                Seen(**{
-                    **{f: getattr(s, f) for f in s.__struct_fields__},
-                    "author_handle": handle,
-                    "author_followers": as_int(profile.get("followersCount")) or 0,
-                    "url": post_url(s.uri, handle) if not s.boost_of else "",
-                    "opted_out": s.opted_out or _labelled(profile),
-                    "author_known": True,
-                })
+                Seen(
+                    **{
+                        **{f: getattr(s, f) for f in s.__struct_fields__},
+                        "author_handle": handle,
+                        "author_followers": as_int(profile.get("followersCount")) or 0,
+                        "url": post_url(s.uri, handle) if not s.boost_of else "",
+                        "opted_out": s.opted_out or _labelled(profile),
+                        "author_known": True,
+                    }
+                )
             )
         return out
 

@@ -44,8 +44,17 @@ def parse_event(event: dict[str, Any]) -> Seen | None:
     uri = f"at://{did}/{collection}/{rkey}"
     at = parse_time(record.get("createdAt")) or datetime.fromtimestamp(int(event.get("time_us") or 0) / 1e6, UTC)
     if collection == POST:
-        return Seen("bluesky", uri, at, did, did, text=str(record.get("text") or ""),
-                    language_tag=record_language(record), hashtags=record_tags(record), author_known=False)
+        return Seen(
+            "bluesky",
+            uri,
+            at,
+            did,
+            did,
+            text=str(record.get("text") or ""),
+            language_tag=record_language(record),
+            hashtags=record_tags(record),
+            author_known=False,
+        )
     subject = record.get("subject")
     if collection == REPOST and isinstance(subject, dict) and subject.get("uri"):
         return Seen("bluesky", uri, at, did, did, boost_of=str(subject["uri"]), author_known=False)
@@ -91,8 +100,9 @@ class JetstreamSource:
                 cursor = self._take(message, seen) or cursor
                 if len(seen) >= BATCH:
                     break
-                try:
-                    message = await asyncio.wait_for(ws.recv(), max(0.0, deadline - time.monotonic()))
+                try:  # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                    async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                        message = await ws.recv()
                 except TimeoutError:
                     break
             yield Batch(seen, cursor)

@@ -70,12 +70,12 @@ def _seen(data: dict[str, Any], text: str | None = None, boost_of: str | None = 
 
 async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str, str]]:
     """(event, data) pairs of a server-sent event stream; comments (heartbeats) are skipped."""
-    event, data = "message", []
+    event, data = "message", list[str]()
     async for line in lines:
         if not line:
             if data:
                 yield event, "\n".join(data)
-            event, data = "message", []
+            event, data = "message", list[str]()
         elif line.startswith(":"):
             continue
         else:

@@ -23,8 +23,8 @@ CREATE TABLE listening_sources (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     monitor_id      uuid NOT NULL REFERENCES listening_monitors (id) ON DELETE CASCADE,
     platform        text NOT NULL CHECK (platform IN ('mastodon', 'bluesky')),
-    kind            text NOT NULL CHECK (kind IN ('mastodon_hashtag', 'mastodon_search', 'bluesky_search',
-                                                  'bluesky_jetstream')),
+    kind            text NOT NULL CHECK ((platform = 'mastodon' AND kind IN ('public', 'hashtag', 'search'))
+                                     OR (platform = 'bluesky' AND kind IN ('search', 'jetstream'))),
     base_url        text NOT NULL,
     stream_url      text,
     query           text NOT NULL DEFAULT '',
