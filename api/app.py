@@ -43,6 +43,7 @@ from discovery import worker
 from graph.service import SnapshotCache
 from jobs import runner as jobs_runner
 from jobs.handlers import HANDLERS as JOB_HANDLERS
+from jobs.handlers import PERIODIC as PERIODIC_JOBS
 from outbound import runner as outbound_runner
 from outbound.mailer import MailSettings
 from sql import migrate, tenancy
@@ -92,7 +93,9 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 )
                 job_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
                 job_context = jobs_runner.Context(job_client, allow_private=settings.allow_private_hosts)
-                job_runner = asyncio.create_task(jobs_runner.serve(pool, JOB_HANDLERS, job_context))
+                job_runner = asyncio.create_task(
+                    jobs_runner.serve(pool, JOB_HANDLERS, job_context, periodic=PERIODIC_JOBS)
+                )
                 sender = outbound_runner.start(pool, settings.base_url, MailSettings.from_env())
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
