@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import numpy as np
 import scipy.sparse as sp
 
+from audience import filters, targets
 from audience import lookalikes as look
 from audience import repository as repo
-from audience.gazetteer import load, resolve
+from audience.gazetteer import load
 from audience.interests import InterestModel, cluster
-from audience.models import AudienceSegments, Lookalike, Lookalikes, Segment, SegmentRequest
+from audience.matching import criterion
+from audience.models import AudienceFilter, AudienceSegments, Lookalike, Lookalikes, Segment, SegmentRequest
 from audience.profiles import EMPTY, Attributes, attributes_of
 from audience.report import interest_breakdown, language_breakdown, place_breakdown
 from graph import repository as graph_repo
 from graph.authenticity import follower_sample, suspicion
 from graph.build import Snapshot
-from graph.service import SnapshotCache
 from sql import Conn
 from sql.errors import NotFoundError, ValidationError
+
+if TYPE_CHECKING:
+    from graph.service import SnapshotCache
 
 SEGMENT_SAMPLE = 3000
 LOAD_CHUNK = 5000
@@ -150,6 +155,53 @@ def validate_segment(req: SegmentRequest) -> None:
     d = req.definition
     if not (d.languages or d.places or d.interests or d.seed_accounts):
         raise ValidationError("a segment needs languages, places, interests or seed accounts", field="definition")
-    unknown = [p for p in d.places if resolve(load(), p) is None]
-    if unknown:
-        raise ValidationError(f"unknown places: {', '.join(unknown[:10])}", field="definition.places")
+    empty = InterestModel({}, [], [])
+    for kind in ("languages", "places", "interests"):
+        for key in getattr(d, kind):
+            criterion(kind, key, empty, f"definition.{kind}")
+
+
+async def filter_candidates(conn: Conn, snap: Snapshot, candidates: np.ndarray, f: AudienceFilter) -> np.ndarray:
+    """Which ranking candidates' audiences satisfy the filter (a mask over ``candidates``)."""
+    model = await interest_model(conn, snap)
+    rules = filters.constraints(f, model)
+    samples = filters.samples(snap, candidates)
+    wanted = np.unique(np.concatenate(samples)) if samples else np.zeros(0, dtype=np.int64)
+    found = await attributes(conn, snap, snap.ids[wanted].tolist())
+    keep = [
+        filters.passes([found[int(a)] for a in snap.ids[sample]], rules, model) and sample.size > 0
+        for sample in samples
+    ]
+    return np.array(keep, dtype=bool)
+
+
+async def segment_target(conn: Conn, snap: Snapshot, org_id: UUID | None, segment_id: UUID) -> np.ndarray:
+    """A saved segment's members in the snapshot, as a mask: credible accounts matching its attributes,
+    among its seeds' followers when it has seeds, else among the accounts with something to read."""
+    if org_id is None:
+        raise ValidationError("segments belong to an org: call with an API key", field="target.segment")
+    segment = await repo.get_segment(conn, org_id, segment_id)
+    if segment.platform != snap.platform:
+        raise ValidationError(f"segment {segment_id} is for {segment.platform}", field="target.segment")
+    model = await interest_model(conn, snap)
+    rules = targets.criteria(segment.definition, model)
+    suspect = suspicion(snap).suspect
+    if segment.definition.seed_accounts:
+        seeds = await _seed_ids(conn, snap, segment.definition.seed_accounts)
+        pool = np.unique(np.concatenate([snap.followers_of(int(s)) for s in seeds] or [np.zeros(0, np.int64)]))
+    else:
+        found = snap.index(await repo.text_accounts(conn, snap.platform, targets.MAX_TARGET_SCAN))
+        pool = found[found >= 0]
+    pool = pool[~suspect[pool]]
+    attrs = await attributes(conn, snap, snap.ids[pool].tolist())
+    ordered = [attrs[int(a)] for a in snap.ids[pool]]
+    return await asyncio.to_thread(targets.mask, snap.n, pool, ordered, rules, model)
+
+
+async def _seed_ids(conn: Conn, snap: Snapshot, refs: list[int | str]) -> np.ndarray:
+    ids = [r for r in refs if isinstance(r, int)]
+    names = [r for r in refs if isinstance(r, str)]
+    if names:
+        ids += list((await graph_repo.resolve(conn, snap.platform, names)).values())
+    dense = snap.index(ids)
+    return dense[dense >= 0]

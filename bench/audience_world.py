@@ -1,5 +1,5 @@
 """Planted worlds for audience segments and lookalikes: audiences of known make-up, written straight
-into PostgreSQL with COPY (tests and bench/audience.py use them).
+into PostgreSQL with COPY (tests and bench/segments.py use them).
 
 Language world: each creator's followers are drawn from a planted language mix and place mix; a
 follower writes posts in its language (hand-written sentences from tests/fixtures/language) and says
@@ -24,6 +24,7 @@ from sql import Conn
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures" / "language"
 HOST = "planted.test"
+TOPIC_TAG = "kopi"  # every creator of the language world posts it
 PLACE_TEXT = {  # place id -> (location field, bio sentence)
     "ID:jakarta": ("Jakarta Selatan, Indonesia", "Tinggal di Jakarta, suka kopi dan jalan-jalan"),
     "ID:bandung": ("Bandung", "Anak Bandung asli, kerja di bidang desain"),
@@ -89,6 +90,7 @@ def language_world(
     w = Planted()
     for k, (langs, places) in enumerate(mixes):
         c = w.add(Account(f"creator{k}", bio="Creator", following=100, posts_count=50))
+        w.accounts[c].posts = [(f"Kopi pagi ini enak sekali #{TOPIC_TAG}", [TOPIC_TAG]) for _ in range(5)]
         w.creators.append(c)
         w.mixes[c] = (langs, places)
         w.languages[c], w.places[c] = [], []

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from audience.models import AudienceFilter
+
 Objective = Literal["reach", "efficiency", "engagement", "custom"]
 COMPONENTS = ("reach", "topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank")
 
@@ -32,6 +34,7 @@ class Target(msgspec.Struct, forbid_unknown_fields=True):
     seed_accounts: list[int | str] = []
     accounts: list[int | str] = []
     exclude: list[int | str] = []  # e.g. competitors' accounts: never candidates
+    segment: UUID | None = None  # a saved audience segment (POST /v1/segments): its members are the target
 
 
 class Filters(msgspec.Struct, forbid_unknown_fields=True):
@@ -53,6 +56,7 @@ class RankingRequest(msgspec.Struct, forbid_unknown_fields=True):
     limit: int = 50
     pool: int = 1000
     window_days: int = 90
+    audience: AudienceFilter | None = None  # e.g. {"languages": {"id": {"min": 0.4}}}: creators' audience shares
 
 
 class Component(msgspec.Struct):

@@ -55,8 +55,9 @@ def eligibility(
     """Which accounts may be candidates, and how many were left out for each reason.
 
     Never: the target's seeds and the ``exclude`` list, opted-out accounts, accounts that look like
-    bots themselves, accounts whose followers are mostly bought (farm members), accounts without a
-    stored topical post when a topic is given, and accounts outside the follower range. Counts are
+    bots themselves, accounts with more than ``max_bought_share`` of their followers in follower
+    farms, accounts without a stored topical post when a topic is given, accounts with no follower
+    at all, and accounts outside the follower range. Counts are
     among the topic's posters (all accounts without a topic).
     """
     a = snap.accounts
@@ -75,7 +76,7 @@ def eligibility(
         "opted_out": a["opted_out"].to_numpy().astype(bool),
         "bot_like": np.logical_or.reduce([s.reasons[r] for r in BOT_LIKE]),
         "bought_followers": bought > filters.max_bought_share,
-        "no_stored_followers": stored == 0,
+        "no_followers": (stored == 0) & (followers == 0),
         "follower_range": ~in_range,
     }
     relevant = topical if topical is not None else np.ones(snap.n, dtype=bool)
@@ -93,6 +94,10 @@ def candidate_pool(
     """The ``size`` eligible accounts with the most credible target followers (``reach_mask``), ties by ``tie``."""
     idx = np.flatnonzero(eligible)
     reachable = np.asarray(snap.followers[idx] @ reach_mask.astype(np.float32)).ravel()
+    # A hidden follower list: as many as its reported followers would hold at the graph's average share.
+    hidden = np.diff(snap.followers.indptr)[idx] == 0
+    reported = snap.accounts["followers_count"].fill_null(0).to_numpy()[idx]
+    reachable = np.where(hidden, reported * float(reach_mask.mean()) if reach_mask.size else 0.0, reachable)
     best: np.ndarray = idx[np.lexsort((-tie[idx], -reachable))[:size]]
     return best
 

@@ -30,7 +30,7 @@ from graph.ranking import (
     score,
     topic_rank,
 )
-from graph.reach import Estimate, audience_sizes, estimate, new_target_per_reposter, post_stats, readable
+from graph.reach import Estimate, estimate, post_stats, readable, sample_scale
 
 
 @dataclass
@@ -76,6 +76,14 @@ def prepare(
     return Pool(candidates, topic, audience_stats(snap, candidates, target), target, excluded)
 
 
+def subset_pool(pool: Pool, keep: np.ndarray) -> Pool:
+    """The pool without the candidates ``keep`` leaves out (an audience filter), counted as excluded."""
+    st = pool.stats
+    stats = AudienceStats(**{f: getattr(st, f)[keep] for f in st.__dataclass_fields__})
+    excluded = {**pool.excluded, "audience_filter": int((~keep).sum())}
+    return Pool(pool.candidates[keep], pool.topic, stats, pool.target, excluded)
+
+
 def finish(
     snap: Snapshot,
     req: RankingRequest,
@@ -96,11 +104,10 @@ def finish(
         "only_reposts": int((posts.posts == 0).sum()),
         "declared_bot": int(((posts.posts > 0) & ~keep).sum()),
     }
-    audience, k = audience_sizes(st.followers, st.credible, st.in_target, reported)
     mask = reach_mask(snap, pool.target)
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())
-    new = new_target_per_reposter(snap.followers, mask, cand, posts.reposters)
-    est = estimate(posts, audience, k, new, float(mask.sum()))
+    credible = ~suspicion(snap).suspect
+    est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts, reported)
     med = np.array([ev.engagement.get(int(i), (np.nan, 0))[0] for i in ids])
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(reported > 0, med / reported, np.nan)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import numpy as np
 
+from audience import service as audience_segments
 from graph import repository as repo
 from graph.authenticity import credibility
 from graph.build import Snapshot, build_snapshot
@@ -27,7 +28,7 @@ from graph.models import (
 )
 from graph.overlap import incidence, overlap
 from graph.ranking import FOLLOWER_SAMPLE, follower_communities
-from graph.scoring import Evidence, Ranked, finish, prepare, reach_mask
+from graph.scoring import Evidence, Ranked, finish, prepare, reach_mask, subset_pool
 from graph.shortlist import Coverage, Plan, shortlist
 from sql import Conn
 from sql.errors import NotFoundError, ValidationError
@@ -81,7 +82,7 @@ async def _ids(conn: Conn, platform: str, refs: list[int | str], field: str) -> 
 def _validate(req: RankingRequest) -> None:
     _check_platform(req.platform)
     t = req.topic
-    if not (t.hashtags or t.keywords or req.target.seed_accounts or req.target.accounts):
+    if not (t.hashtags or t.keywords or req.target.seed_accounts or req.target.accounts or req.target.segment):
         raise ValidationError("give a topic (hashtags or keywords) or a target audience, or both", field="topic")
     if not 1 <= req.limit <= 500:
         raise ValidationError("limit must be between 1 and 500", field="limit")
@@ -141,16 +142,21 @@ def _tags(req: RankingRequest) -> list[str]:
     return [h.lower().lstrip("#") for h in req.topic.hashtags]
 
 
-async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest) -> Ranking:
-    return (await rank_with_target(conn, cache, req)).ranking
+async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranking:
+    return (await rank_with_target(conn, cache, req, org_id)).ranking
 
 
-async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest) -> Ranked:
+async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranked:
     _validate(req)
     snap = await cache.get(conn, req.platform, req.window_days)
     restart = await _restart(conn, snap, req)
     target, never = await _target(conn, snap, req)
+    if req.target.segment is not None:
+        members = await audience_segments.segment_target(conn, snap, org_id, req.target.segment)
+        target = members if target is None else target | members
     pool = await asyncio.to_thread(prepare, snap, restart, target, never, req)
+    if req.audience is not None:
+        pool = subset_pool(pool, await audience_segments.filter_candidates(conn, snap, pool.candidates, req.audience))
     ids = snap.ids[pool.candidates].tolist()
     since = datetime.now(UTC) - timedelta(days=req.window_days)
     posts = await repo.candidate_posts(conn, ids, since, _tags(req), req.topic.keywords)
@@ -248,7 +254,7 @@ async def make_shortlist(conn: Conn, cache: SnapshotCache, org_id: UUID, req: Sh
             raise ValidationError("fees: account id -> non-negative amount", field="fees")
     fields = {f: getattr(req.ranking, f) for f in req.ranking.__struct_fields__}
     ranking_req = RankingRequest(**{**fields, "limit": req.candidates, "fees": {**req.ranking.fees, **req.fees}})
-    ranked = await rank_with_target(conn, cache, ranking_req)
+    ranked = await rank_with_target(conn, cache, ranking_req, org_id)
     creators = ranked.ranking.creators
     fees = [c.fee for c in creators]
     if not creators or min(fees) > req.budget:

@@ -63,12 +63,12 @@ async def advance_schedule(conn: Conn, schedule_id: UUID, next_run_at: datetime)
     await conn.execute(Q["outbound.advance_schedule"], schedule_id, next_run_at)
 
 
-async def claim_digest(conn: Conn, schedule_id: UUID, start: date, end: date) -> bool:
-    return await conn.fetchval(Q["outbound.claim_digest"], schedule_id, start, end) is not None
+async def claim_digest(conn: Conn, schedule_id: UUID, start: date, end: date, now: datetime) -> bool:
+    return await conn.fetchval(Q["outbound.claim_digest"], schedule_id, start, end, now) is not None
 
 
-async def unsent_digests(conn: Conn, created_before: datetime, limit: int) -> list[tuple[UUID, date, date]]:
-    rows = await conn.fetch(Q["outbound.unsent_digests"], created_before, limit)
+async def unsent_digests(conn: Conn, now: datetime, limit: int) -> list[tuple[UUID, date, date]]:
+    rows = await conn.fetch(Q["outbound.unsent_digests"], now, limit)
     return [(r["schedule_id"], r["period_start"], r["period_end"]) for r in rows]
 
 
@@ -76,8 +76,8 @@ async def digest_sent(conn: Conn, schedule_id: UUID, start: date) -> None:
     await conn.execute(Q["outbound.digest_sent"], schedule_id, start)
 
 
-async def digest_failed(conn: Conn, schedule_id: UUID, start: date, error: str) -> None:
-    await conn.execute(Q["outbound.digest_failed"], schedule_id, start, error[:500])
+async def digest_failed(conn: Conn, schedule_id: UUID, start: date, error: str, retry_at: datetime) -> None:
+    await conn.execute(Q["outbound.digest_failed"], schedule_id, start, error[:500], retry_at)
 
 
 async def list_digests(conn: Conn, org_id: UUID, schedule_id: UUID) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import msgspec
 
 from campaigns import metrics, reads
 from campaigns import service as campaigns
-from outbound import digest, mailer, schedules, signing
+from outbound import digest, events, mailer, schedules, signing
 from outbound import repository as repo
 from outbound.models import (
     EVENT_TYPES,
@@ -38,6 +38,7 @@ log = logging.getLogger("sorot.outbound")
 _EMAIL = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
 # Retry delays after a failed delivery; after the last one the delivery is marked failed.
 BACKOFF = [timedelta(seconds=s) for s in (5, 30, 120, 600, 3600, 6 * 3600, 24 * 3600)]
+DIGEST_RETRY = timedelta(minutes=5)
 Sender = Callable[[EmailMessage], Awaitable[None]]
 
 
@@ -90,11 +91,11 @@ async def claim_due(conn: Conn, now: datetime, limit: int = 20) -> list[tuple[Sc
     async with conn.transaction():
         for s in await repo.due_schedules(conn, now, limit):
             start, end = schedules.period(s.cadence, s.next_run_at, s.timezone)
-            if await repo.claim_digest(conn, s.id, start, end):
+            if await repo.claim_digest(conn, s.id, start, end, now):
                 claimed.append((s, start, end))
             nxt = schedules.next_run(s.cadence, _weekday(s), s.day_of_month, s.hour, s.minute, s.timezone, now)
             await repo.advance_schedule(conn, s.id, nxt)
-        for schedule_id, start, end in await repo.unsent_digests(conn, now - timedelta(minutes=5), limit):
+        for schedule_id, start, end in await repo.unsent_digests(conn, now, limit):
             found = await repo.get_schedule(conn, schedule_id)
             if found is not None and all(c[0].id != schedule_id or c[1] != start for c in claimed):
                 claimed.append((found, start, end))
@@ -102,7 +103,14 @@ async def claim_due(conn: Conn, now: datetime, limit: int = 20) -> list[tuple[Sc
 
 
 async def send_digest(
-    conn: Conn, s: Schedule, start: date, end: date, base_url: str, send: Sender | None, sender_address: str
+    conn: Conn,
+    s: Schedule,
+    start: date,
+    end: date,
+    base_url: str,
+    send: Sender | None,
+    sender_address: str,
+    now: datetime,
 ) -> None:
     """The report API's figures for [start, end) as an email and/or a ``campaign.report.ready`` event."""
     campaign = await reads.get_campaign(conn, s.org_id, s.campaign_id)
@@ -126,7 +134,7 @@ async def send_digest(
             )
             await send(message)
         if s.webhook:
-            await emit(
+            await events.emit(
                 conn,
                 s.org_id,
                 "campaign.report.ready",
@@ -135,7 +143,7 @@ async def send_digest(
         await repo.digest_sent(conn, s.id, start)
     except Exception as e:
         log.warning("digest failed", extra={"schedule": str(s.id), "error": str(e)})
-        await repo.digest_failed(conn, s.id, start, f"{type(e).__name__}: {e}")
+        await repo.digest_failed(conn, s.id, start, f"{type(e).__name__}: {e}", now + DIGEST_RETRY)
 
 
 async def run_due(
@@ -146,7 +154,7 @@ async def run_due(
         claimed = await claim_due(conn, now)
         for s, start, end in claimed:
             async with conn.transaction():
-                await send_digest(conn, s, start, end, base_url, send, sender_address)
+                await send_digest(conn, s, start, end, base_url, send, sender_address, now)
     return len(claimed)
 
 
@@ -213,13 +221,6 @@ async def list_subscriptions(conn: Conn, org_id: UUID) -> list[Subscription]:
 
 async def disable_subscription(conn: Conn, org_id: UUID, subscription_id: UUID) -> Subscription:
     return await repo.disable_subscription(conn, org_id, subscription_id)
-
-
-async def emit(conn: Conn, org_id: UUID, event_type: str, data: dict[str, Any]) -> UUID:
-    """Record an event in the caller's transaction: it is delivered only if that work commits."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {event_type}")
-    return await repo.insert_event(conn, org_id, event_type, {"type": event_type, "data": data})
 
 
 async def list_deliveries(conn: Conn, org_id: UUID, status: str | None, cursor: str | None, limit: int) -> DeliveryPage:

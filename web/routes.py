@@ -14,6 +14,7 @@ from sql.errors import AppError
 from web.pages.auth import LoginPages
 from web.pages.campaigns import CampaignPages, SharedReportPage
 from web.pages.common import error_page
+from web.pages.discover import DiscoverPages
 from web.session import LoginRequired, login_redirect
 
 HERE = Path(__file__).parent
@@ -28,7 +29,7 @@ def template_config() -> TemplateConfig[Any]:
 def router() -> Router:
     return Router(
         path="/",
-        route_handlers=[LoginPages, CampaignPages, SharedReportPage],
+        route_handlers=[LoginPages, CampaignPages, SharedReportPage, DiscoverPages],
         exception_handlers={LoginRequired: login_redirect, AppError: error_page},
         include_in_schema=False,
     )

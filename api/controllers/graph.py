@@ -110,10 +110,11 @@ class GraphController(Controller):
         self,
         data: JSONBody[RankingRequest],
         conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
         state: State,
         format: FromQuery[Format] = None,
     ) -> Any:
-        ranking = await service.rank(conn, state.graph_cache, data)
+        ranking = await service.rank(conn, state.graph_cache, data, principal.org_id)
         return ranking_csv(ranking) if wants_csv(format) else ranking
 
     @post(

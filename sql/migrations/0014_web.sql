@@ -84,6 +84,7 @@ CREATE TABLE report_digests (
     period_start  date NOT NULL,
     period_end    date NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
+    retry_at      timestamptz NOT NULL,
     sent_at       timestamptz,
     attempts      integer NOT NULL DEFAULT 0,
     last_error    text,

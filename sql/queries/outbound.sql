@@ -21,14 +21,15 @@ UPDATE report_schedules SET next_run_at = $2 WHERE id = $1;
 
 -- name: claim_digest
 -- The first claim of a period wins: the primary key makes a digest exist once per period.
-INSERT INTO report_digests (schedule_id, period_start, period_end) VALUES ($1, $2, $3)
+-- A failed send is tried again from retry_at on (the scheduler's clock, not the database's).
+INSERT INTO report_digests (schedule_id, period_start, period_end, retry_at) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING RETURNING schedule_id;
 
 -- name: unsent_digests
 -- Claimed digests whose sending failed, for another try (at most 5).
 SELECT d.schedule_id, d.period_start, d.period_end FROM report_digests d
 JOIN report_schedules s ON s.id = d.schedule_id AND s.revoked_at IS NULL
-WHERE d.sent_at IS NULL AND d.attempts < 5 AND d.created_at <= $1
+WHERE d.sent_at IS NULL AND d.attempts BETWEEN 1 AND 4 AND d.retry_at <= $1
 ORDER BY d.created_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED;
 
 -- name: get_schedule
@@ -39,7 +40,8 @@ UPDATE report_digests SET sent_at = now(), attempts = attempts + 1, last_error =
 WHERE schedule_id = $1 AND period_start = $2;
 
 -- name: digest_failed
-UPDATE report_digests SET attempts = attempts + 1, last_error = $3 WHERE schedule_id = $1 AND period_start = $2;
+UPDATE report_digests SET attempts = attempts + 1, last_error = $3, retry_at = $4
+WHERE schedule_id = $1 AND period_start = $2;
 
 -- name: list_digests
 SELECT d.schedule_id, d.period_start, d.period_end, d.created_at, d.sent_at, d.attempts, d.last_error

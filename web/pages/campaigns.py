@@ -12,8 +12,10 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from api import demo_data
 from api.export import csv_response
-from campaigns import metrics, reads
+from campaigns import content, metrics, payouts, reads
+from campaigns import deliverables as deliverable_service
 from campaigns import service as campaigns
 from charts.svg import line_chart
 from outbound import service as outbound
@@ -69,6 +71,13 @@ def _sorted(rows: list[dict[str, Any]], sort: str, descending: bool) -> list[dic
     return sorted(present, key=key, reverse=descending) + missing
 
 
+def daily(series: list[dict[str, Any]], metric: str, start: date, end: date) -> list[tuple[date, Any]]:
+    """Every day of the period up to today, zero where nothing happened, so the chart's x axis is time."""
+    by_day = {p["day"]: p[metric] for p in series}
+    last = min(end, datetime.now(UTC).date() + timedelta(days=1))
+    return [(start + timedelta(days=n), by_day.get(start + timedelta(days=n), 0)) for n in range((last - start).days)]
+
+
 def _viewer_may_read(person: SessionUser) -> None:
     require_role(person, "admin", "manager", "analyst", "finance")
 
@@ -88,6 +97,15 @@ class CampaignPages(Controller):
         async with request.app.state.pool.acquire() as conn:
             found = await reads.list_campaigns(conn, person.org_id, None, 200)
         return page("campaigns.html", person, title="Campaigns", nav="campaigns", campaigns=found)
+
+    @post("/demo", status_code=303)
+    async def load_demo(self, request: Request[Any, Any, Any]) -> Redirect:
+        person = await viewer(request)
+        require_role(person, "admin")
+        values = await form(request)
+        check_csrf(person, values.get("csrf_token", ""))
+        campaign_id = await demo_data.load(request.app, person.org_id)
+        return Redirect(f"/app/campaigns/{campaign_id}", status_code=303)
 
     @get("/campaigns/{campaign_id:uuid}")
     async def campaign(
@@ -109,10 +127,11 @@ class CampaignPages(Controller):
         async with request.app.state.pool.acquire() as conn:
             camp = await reads.get_campaign(conn, person.org_id, campaign_id)
             series = await campaigns.timeseries(conn, person.org_id, campaign_id, r.start, r.end)
-            posts = await reads.list_posts(conn, person.org_id, campaign_id)
+            posts = await content.list_posts(conn, person.org_id, campaign_id)
+            deliverables = await deliverable_service.for_campaign(conn, person.org_id, campaign_id)
             shares = await outbound.list_shares(conn, person.org_id, campaign_id)
         body = msgspec.to_builtins(r)
-        chart = line_chart(f"{METRICS[metric]} per day", [(p["day"], p[metric]) for p in series])
+        chart = line_chart(f"{METRICS[metric]} per day", daily(series, metric, r.start, r.end))
         rows = _sorted(body["creators"], sort, dir != "asc")
         return page(
             "campaign.html",
@@ -131,6 +150,7 @@ class CampaignPages(Controller):
             sort=sort,
             dir=dir,
             posts=posts,
+            deliverables=deliverables,
             shares=shares,
             new_share=None,
         )
@@ -151,6 +171,7 @@ class CampaignPages(Controller):
         r = await _report(request, person.org_id, campaign_id, currency, model, _day(start, "from"), _day(end, "to"))
         async with request.app.state.pool.acquire() as conn:
             camp = await reads.get_campaign(conn, person.org_id, campaign_id)
+            balances = await payouts.balances(conn, person.org_id, campaign_id, None)
         body = msgspec.to_builtins(r)
         query = f"currency={r.currency}&model={r.model}&from={r.start.isoformat()}&to={r.end.isoformat()}"
         return page(
@@ -162,6 +183,7 @@ class CampaignPages(Controller):
             report=body,
             columns=COLUMNS,
             query=query,
+            balances=balances,
         )
 
     @get("/campaigns/{campaign_id:uuid}/report.csv")
