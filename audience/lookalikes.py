@@ -69,7 +69,8 @@ def eligible(snap: Snapshot, seed: int, am: AudienceMatrix) -> np.ndarray:
         ok = ~snap.accounts["opted_out"].to_numpy() & ~suspicion(snap).suspect & (am.sizes >= MIN_AUDIENCE)
         snap.cache["lookalike_eligible"] = np.flatnonzero(ok)
     cands: np.ndarray = snap.cache["lookalike_eligible"]
-    return cands[cands != seed]
+    others: np.ndarray = cands[cands != seed]
+    return others
 
 
 def score(snap: Snapshot, seed: int, mode: str, content: sp.csr_array, limit: int) -> tuple[Scored, int]:
