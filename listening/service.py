@@ -248,6 +248,10 @@ def analyze(data: AnalyzeIn) -> AnalyzeOut:
     )
 
 
+def model_versions() -> dict[str, str]:
+    return default_scorer().versions
+
+
 async def rescore(conn: Conn, org_id: UUID, monitor_id: UUID | None, batch: int = 1000) -> int:
     """Score every stored mention again with the current models; returns how many were scored."""
     if monitor_id is not None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from api import cli
 from discovery.simulator.stream_server import RunningStream, stream_in_thread
 from discovery.simulator.streams import plant
 from tests.conftest import Tenant
@@ -122,7 +123,12 @@ async def wait_for_mentions(client: httpx.AsyncClient, tenant: Tenant, monitor_i
 
 
 async def test_the_service_listens_and_answers_analytics(
-    sim: RunningStream, client: httpx.AsyncClient, tenant: Tenant
+    sim: RunningStream,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     r = await client.post("/v1/monitors", json=monitor_body(sim), headers=tenant.headers())
     assert r.status_code == 201, r.text
@@ -179,3 +185,6 @@ async def test_the_service_listens_and_answers_analytics(
 
     r = await client.post(base + "/rescore", headers=tenant.headers())
     assert r.json()["rescored"] == len(planted)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    assert await asyncio.to_thread(cli.main, ["listening", "rescore", "--org", "acme"]) == 0
+    assert f"re-scored {len(planted)} mentions" in capsys.readouterr().out
