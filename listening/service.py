@@ -91,8 +91,6 @@ def validate(data: MonitorIn, allow_private: bool) -> None:
         and a.cooldown_minutes >= 0
     ):
         raise ValidationError("alert settings are out of range", field="alert")
-    if data.webhook_url is not None and not data.webhook_url.startswith(("http://", "https://")):
-        raise ValidationError("webhook_url must be an http(s) URL", field="webhook_url")
 
 
 async def create_monitor(conn: Conn, org_id: UUID, data: MonitorIn, allow_private: bool) -> Monitor:

@@ -19,8 +19,28 @@ _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 # Profile field names people use for where they are (English, Indonesian, Malay).
 LOCATION_FIELDS = frozenset(
-    {"location", "lokasi", "tempat", "based in", "city", "kota", "bandar", "negeri", "country", "negara",
-     "where", "from", "asal", "domisili", "tinggal", "📍", "home", "place", "region", "daerah"}
+    {
+        "location",
+        "lokasi",
+        "tempat",
+        "based in",
+        "city",
+        "kota",
+        "bandar",
+        "negeri",
+        "country",
+        "negara",
+        "where",
+        "from",
+        "asal",
+        "domisili",
+        "tinggal",
+        "📍",
+        "home",
+        "place",
+        "region",
+        "daerah",
+    }
 )
 
 
