@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api import demo_operations
 from api.app import create_app
 from api.settings import Settings
 from discovery.simulator.serve import simulator_in_thread
@@ -200,6 +201,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
             ).json()
             for p in shortlist["picks"]
         ]
+        creators.append(await demo_operations.instagram_creator(api, campaign))  # not crawlable: reported figures
         await api.post(
             "/v1/fx-rates",
             json=[{"day": datetime.now(UTC).date().isoformat(), "base": "USD", "quote": "EUR", "rate": "0.92"}],
@@ -218,6 +220,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
                 r["cost"],
                 r["roi"],
                 r["reach"],
+                r.get("reach_method", ""),
                 r["emv"],
             ]
             for r in [*report["creators"], report["total"]]
@@ -225,10 +228,24 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         console.print(
             _table(
                 f"ROI report ({report['currency']}, {report['model']})",
-                ["creator", "clicks", "human", "unique", "conversions", "net revenue", "cost", "ROI", "reach", "EMV"],
+                [
+                    "creator",
+                    "clicks",
+                    "human",
+                    "unique",
+                    "conversions",
+                    "net revenue",
+                    "cost",
+                    "ROI",
+                    "reach",
+                    "reach method",
+                    "EMV",
+                ],
                 rows,
             )
         )
+        for line in await demo_operations.summary(api, campaign):
+            console.print(line)
         return str(campaign["id"])
 
 

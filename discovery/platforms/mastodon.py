@@ -17,6 +17,41 @@ STATUS_PAGE = 40
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
+# Profile field names people use for where they are (English, Indonesian, Malay).
+LOCATION_FIELDS = frozenset(
+    {
+        "location",
+        "lokasi",
+        "tempat",
+        "based in",
+        "city",
+        "kota",
+        "bandar",
+        "negeri",
+        "country",
+        "negara",
+        "where",
+        "from",
+        "asal",
+        "domisili",
+        "tinggal",
+        "📍",
+        "home",
+        "place",
+        "region",
+        "daerah",
+    }
+)
+
+
+def location_field(fields: object) -> str:
+    """The value of the first profile field named like a location (HTML stripped), or ""."""
+    for f in fields if isinstance(fields, list) else []:
+        if isinstance(f, dict) and str(f.get("name") or "").strip().lower().rstrip(":") in LOCATION_FIELDS:
+            return strip_html(str(f.get("value") or ""))[:200]
+    return ""
+
+
 def parse_account(data: dict[str, Any]) -> Profile:
     bio = strip_html(data.get("note"))
     return Profile(
@@ -34,6 +69,7 @@ def parse_account(data: dict[str, Any]) -> Profile:
         noindex=bool(data.get("noindex")),
         # Mastodon's partial accounts (grouped notifications) and other short forms carry no note.
         partial="note" not in data,
+        location=location_field(data.get("fields")),
     )
 
 
@@ -55,6 +91,7 @@ def parse_status(data: dict[str, Any]) -> Post:
         reply_count=as_int(data.get("replies_count")) or 0,
         url=str(data.get("url") or data.get("uri") or ""),
         in_reply_to=str(data["in_reply_to_id"]) if data.get("in_reply_to_id") else None,
+        lang=str(data["language"])[:35] if isinstance(data.get("language"), str) and data["language"] else None,
     )
 
 
