@@ -10,12 +10,13 @@ from uuid import UUID
 
 import asyncpg
 
-from api import cli_discovery, logs
+from api import cli_discovery, cli_listening, logs
 from api.settings import Settings
 from sql import migrate, tenancy
 from sql.errors import AppError
 from sql.server import open_database
 from sql.tenancy import ROLES
+from users import service as users
 
 
 def _run_with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[int]]) -> int:
@@ -87,6 +88,18 @@ def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        org_id = args.org or await tenancy.org_id_by_name(conn, "default")
+        password = args.password or users.new_password()
+        user = await users.create_user(conn, org_id, args.email, password, args.role)
+        print(f"user:     {user.email} ({user.role})\npassword: {password}  (shown once)")
+        print(f"log in at {settings.base_url}/login")
+        return 0
+
+    return _run_with_db(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sorot",
@@ -120,7 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
     p.add_argument("--workers", type=int, default=2, help="jobs run at once (default 2)")
     p.set_defaults(func=cmd_jobs)
+
+    user = sub.add_parser("user", help="manage people who log in to the web app")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    p = user_sub.add_parser("create", help="create a web user (prints a generated password unless --password is given)")
+    p.add_argument("email")
+    p.add_argument("--role", choices=ROLES, default="admin")
+    p.add_argument("--org", type=UUID, help="org id (default: the org named 'default')")
+    p.add_argument("--password", help="at least 10 characters (default: a generated one, printed once)")
+    p.set_defaults(func=cmd_user_create)
     cli_discovery.add_commands(sub)
+    cli_listening.add_commands(sub)
     return parser
 
 

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api import demo_operations
 from api.app import create_app
 from api.settings import Settings
 from discovery.simulator.serve import simulator_in_thread
@@ -86,8 +87,8 @@ async def _crawl(api: httpx.AsyncClient, sim_url: str, accounts: int) -> dict[st
             c = crawl["counters"]
             bar.update(
                 task,
-                completed=min(c["accounts"], accounts),
-                info=f"follows {c['follows']:,} posts {c['posts']:,} interactions {c['interactions']:,}",
+                completed=min(c["accounts_new"], accounts),
+                info=f"follows {c['follows_new']:,} posts {c['posts_new']:,} interactions {c['interactions_new']:,}",
             )
             if crawl["status"] not in ("queued", "running"):
                 return crawl  # type: ignore[no-any-return]
@@ -143,8 +144,8 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as api:
         crawl = await _crawl(api, sim_url, accounts)
         console.print(
-            f"crawl {crawl['status']}: {crawl['counters']['accounts']:,} accounts, "
-            f"{crawl['counters']['follows']:,} follows, {crawl['counters']['requests']:,} requests"
+            f"crawl {crawl['status']}: {crawl['counters']['accounts_new']:,} accounts, "
+            f"{crawl['counters']['follows_new']:,} follows, {crawl['counters']['requests']:,} requests"
         )
         brands = (await api.get("/v1/accounts", params={"hashtag": TOPIC, "limit": 3})).json()["items"]
         console.print("target audience: the followers of " + ", ".join(f"@{b['handle']}" for b in brands))
@@ -202,6 +203,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
             ).json()
             for p in shortlist["picks"]
         ]
+        creators.append(await demo_operations.instagram_creator(api, campaign))  # not crawlable: reported figures
         await api.post(
             "/v1/fx-rates",
             json=[{"day": datetime.now(UTC).date().isoformat(), "base": "USD", "quote": "EUR", "rate": "0.92"}],
@@ -220,6 +222,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
                 r["cost"],
                 r["roi"],
                 r["reach"],
+                r.get("reach_method", ""),
                 r["emv"],
             ]
             for r in [*report["creators"], report["total"]]
@@ -227,10 +230,24 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         console.print(
             _table(
                 f"ROI report ({report['currency']}, {report['model']})",
-                ["creator", "clicks", "human", "unique", "conversions", "net revenue", "cost", "ROI", "reach", "EMV"],
+                [
+                    "creator",
+                    "clicks",
+                    "human",
+                    "unique",
+                    "conversions",
+                    "net revenue",
+                    "cost",
+                    "ROI",
+                    "reach",
+                    "reach method",
+                    "EMV",
+                ],
                 rows,
             )
         )
+        for line in await demo_operations.summary(api, campaign):
+            console.print(line)
         return str(campaign["id"])
 
 

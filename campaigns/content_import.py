@@ -2,9 +2,9 @@
 
 Columns (header row required; only ``post_url`` and ``taken_at`` are mandatory):
 ``post_url, creator, platform, taken_at, views, reach, impressions, likes, comments, shares, saves,
-posted_at, caption, paid_label``. ``creator`` is the creator's id, handle or promo code in this campaign
-(may be blank when the post URL is already tracked for one creator). Counts are non-negative integers;
-blank means "not reported". Times are ISO 8601 (UTC when no offset is given).
+posted_at, caption, paid_label``. ``creator`` is the creator's id, handle or promo code in this campaign;
+it may be blank on a row when another row of the same post names it, or the post is already tracked.
+Counts are non-negative integers; blank means "not reported". Times are ISO 8601 (UTC when no offset is given).
 
 Re-importing a file is idempotent: a snapshot is keyed by (post, source "imported", taken_at); identical
 rows change nothing and a corrected value replaces the one stored. Nothing is stored when any row is bad.
@@ -106,14 +106,21 @@ def _parse(text: str, creators: _Creators, tracked: dict[str, list[tuple[UUID, U
     if unknown:
         raise ValidationError(f"unknown column(s): {', '.join(sorted(unknown))}", field="body")
     reader.fieldnames = header
+    raws = [{k: (v or "") for k, v in raw.items() if k is not None} for raw in reader]
+    if len(raws) > MAX_ROWS:
+        raise ValidationError(f"at most {MAX_ROWS} rows per import", field="body")
+    named: dict[str, dict[str, str]] = {}  # a post's creator named on any of its rows holds for all of them
+    for raw in raws:
+        if raw.get("creator", "").strip():
+            named.setdefault(raw.get("post_url", "").strip(), raw)
     rows: list[dict[str, Any]] = []
     errors: list[str] = []
     seen: dict[tuple[UUID, str, datetime], int] = {}
-    for line, raw in enumerate(reader, start=2):
-        if len(rows) >= MAX_ROWS:
-            raise ValidationError(f"at most {MAX_ROWS} rows per import", field="body")
+    for line, raw in enumerate(raws, start=2):
         try:
-            row = _row({k: (v or "") for k, v in raw.items() if k is not None}, creators, tracked)
+            if not raw.get("creator", "").strip() and (first := named.get(raw.get("post_url", "").strip())):
+                raw = {**raw, "creator": first["creator"], "platform": raw.get("platform") or first.get("platform", "")}
+            row = _row(raw, creators, tracked)
             key = (row["creator_id"], row["url"], row["taken_at"])
             if key in seen:
                 raise ValidationError(f"repeats the post and taken_at of line {seen[key]}", field="taken_at")

@@ -77,3 +77,7 @@ async def accrued_commission(conn: Conn, org_id: UUID, campaign_id: UUID) -> dic
 
 async def matured_credits(conn: Conn, campaign_id: UUID, model: str, since: datetime, until: datetime) -> list[Any]:
     return [dict(r) for r in await conn.fetch(Q["ledger.matured_credits"], campaign_id, model, since, until)]
+
+
+async def has_source(conn: Conn, creator_id: UUID, source_key: str) -> bool:
+    return bool(await conn.fetchval(Q["ledger.has_source"], creator_id, source_key))

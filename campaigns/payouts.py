@@ -163,6 +163,8 @@ async def pay(conn: Conn, org_id: UUID, campaign_id: UUID, creator_id: UUID, dat
     if not reference or len(reference) > 200:
         raise ValidationError("reference: 1-200 characters (the bank or wallet transfer id)", field="reference")
     await repo.lock_creator(conn, creator_id)
+    if await repo.has_source(conn, creator_id, f"payout:{reference}"):
+        raise ConflictError(f"payout {reference!r} is already recorded for this creator", field="reference")
     held = await repo.balances(conn, org_id, campaign_id, creator_id)
     owed = sum((b.balance for b in held if b.currency == currency), Decimal(0))
     if data.amount is not None and (data.amount <= 0 or not ledger.fits(data.amount, currency)):

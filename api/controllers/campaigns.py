@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParam
 
 from api.auth import READERS, REPORTS, WRITERS
 from api.export import csv_response
-from campaigns import metrics, service
+from campaigns import content, metrics, service
 from campaigns import repository as repo
 from campaigns.metrics import Report
 from campaigns.models import (
@@ -174,8 +174,7 @@ class CampaignController(Controller):
         summary="Find crawled posts of the creators carrying the campaign hashtag or a tagged link",
     )
     async def detect_posts(self, campaign_id: FromPath[UUID], conn: Conn, principal: Caller) -> list[CampaignPost]:
-        await repo.get_campaign(conn, principal.org_id, campaign_id)
-        await repo.detect_posts(conn, campaign_id)
+        await content.detect(conn, principal.org_id, campaign_id)  # within the campaign's dates
         return await repo.list_posts(conn, principal.org_id, campaign_id)
 
     @get(

@@ -80,6 +80,7 @@ class DeliverableController(Controller):
         "/{deliverable_id:uuid}/transitions",
         operation_id="TransitionDeliverable",
         guards=[WRITERS],
+        status_code=200,
         summary="Move a deliverable along its flow (who and when are recorded)",
     )
     async def transition(

@@ -28,8 +28,7 @@ async def load_world(conn: Conn, world: World, host: str, posts_per_account: int
         stored = await write_accounts(conn, "mastodon", host, batch)
         async with conn.transaction():
             written = await write_batch(conn, batch, stored)
-        for field in ("accounts", "follows", "posts", "interactions"):
-            setattr(total, field, getattr(total, field) + getattr(written, field))
+        total.add(written)
     return total
 
 

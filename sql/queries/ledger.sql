@@ -42,3 +42,6 @@ SELECT a.creator_id, a.share, cv.id AS conversion_id, cv.amount, cv.currency, cv
        coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.conversion_id = cv.id), 0) AS refunded
 FROM attributions a JOIN conversions cv ON cv.id = a.conversion_id
 WHERE a.campaign_id = $1 AND a.model = $2 AND cv.occurred_at >= $3 AND cv.occurred_at < $4;
+
+-- name: has_source
+SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE creator_id = $1 AND source_key = $2);

@@ -20,7 +20,6 @@ from tests.api.test_campaigns import credible_reach
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.anyio
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +44,7 @@ class TestCreatorsOnAnyPlatform:
     async def test_four_platforms_codes_links_orders_and_report(
         self, client: httpx.AsyncClient, app: Litestar, tenant: Tenant, conn: asyncpg.Connection, world: World
     ) -> None:
+        now = datetime.now(UTC).replace(microsecond=0)
         await load_world(conn, world, host="sim.test")
         star = max(
             (i for i in range(world.n) if not world.is_opted_out(i, "mastodon")),
@@ -92,7 +92,7 @@ class TestCreatorsOnAnyPlatform:
         for n, cr in enumerate(creators):
             order: dict[str, Any] = {
                 "order_id": f"K-{n}",
-                "occurred_at": (NOW + timedelta(minutes=1)).isoformat(),
+                "occurred_at": (now + timedelta(minutes=1)).isoformat(),
                 "amount": amounts[cr["id"]],
                 "currency": "IDR",
             }
@@ -112,7 +112,7 @@ class TestCreatorsOnAnyPlatform:
         )
         assert r.status_code == 201, r.text
         video = r.json()
-        for taken, reach, likes in ((NOW - timedelta(days=1), 3000, 100), (NOW, 5200, 180)):
+        for taken, reach, likes in ((now - timedelta(days=1), 3000, 100), (now, 5200, 180)):
             r = await client.post(
                 f"/v1/campaigns/{cid}/content/{video['id']}/snapshots",
                 headers=tenant.headers(),

@@ -60,7 +60,7 @@ class TestCrawlApi:
         crawl = await wait_done(client, tenant, r.json()["id"])
         assert crawl["status"] == "done", crawl
         counters = crawl["counters"]
-        assert counters["accounts"] > 10 and counters["follows"] > 10 and counters["requests"] > 10  # type: ignore[index]
+        assert counters["accounts_new"] > 10 and counters["follows_new"] > 10 and counters["requests"] > 10  # type: ignore[index]
 
         page = (
             await client.get(
@@ -122,6 +122,8 @@ class TestCrawlBadInput:
             ({"seeds": [], "hashtags": []}, "seeds"),
             ({"seeds": ["user999999"]}, "seeds"),
             ({"token": "wrong"}, "token"),
+            ({"seeds": [], "token": "wrong"}, "token"),  # hashtags only: probed too
+            ({"seeds": [], "token": None}, "token"),
             ({"base_url": "http://127.0.0.1:1"}, "base_url"),
             ({"base_url": "ftp://example.org"}, "base_url"),
             ({"max_depth": 99}, "max_depth"),
