@@ -13,12 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from listening import alerts, lang, repository
 from listening.models import Batch, Monitor, Seen, SourceJob
 from listening.rules import Matcher, is_paid
 from listening.sentiment import Scorer
 from listening.sources.base import Source
+from outbound import events
 
 
 @dataclass
@@ -123,5 +125,17 @@ async def _alerts(conn: Any, monitor: Monitor, times: list[Any]) -> int:
     earlier = await repository.alert_times(conn, monitor.id, min(times) - cooldown, hi + cooldown)
     raised = 0
     for spike in alerts.detect(points, times, settings, earlier):
-        raised += await repository.insert_alert(conn, monitor.org_id, monitor.id, spike)
+        alert_id = await repository.insert_alert(conn, monitor.org_id, monitor.id, spike)
+        if alert_id is None:
+            continue
+        posts = await repository.evidence(conn, monitor.org_id, spike.evidence)
+        data = {
+            "alert_id": str(alert_id),
+            "monitor": {"id": str(monitor.id), "name": monitor.name},
+            **msgspec.to_builtins(spike),
+            "posts": msgspec.to_builtins(posts),
+        }
+        await events.emit(conn, monitor.org_id, "alert.raised", data)  # delivered once, if this commits
+        await repository.mark_delivered(conn, alert_id)
+        raised += 1
     return raised

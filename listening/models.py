@@ -97,7 +97,6 @@ class MonitorIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sources: list[SourceIn] = msgspec.field(default_factory=list)
     flagged_terms: list[str] = msgspec.field(default_factory=list)
     alert: AlertSettings = msgspec.field(default_factory=AlertSettings)
-    webhook_url: str | None = None
 
 
 class SourceState(msgspec.Struct, frozen=True):
@@ -125,7 +124,6 @@ class Monitor(msgspec.Struct, frozen=True):
     languages: list[str]
     flagged_terms: list[str]
     alert: AlertSettings
-    webhook_url: str | None
     active: bool
     created_at: datetime
     sources: list[SourceState] = msgspec.field(default_factory=list)

@@ -28,6 +28,7 @@ from listening.models import (
     VolumePoint,
 )
 from listening.rules import Terms
+from listening.screening import CreatorPost
 from sql import Conn, Q, fetch_one
 from sql.errors import ConflictError, NotFoundError
 
@@ -44,7 +45,6 @@ def _monitor(row: asyncpg.Record, sources: Sequence[SourceState] = ()) -> Monito
         languages=list(row["languages"]),
         flagged_terms=list(row["flagged_terms"]),
         alert=msgspec.json.decode(row["alert"], type=AlertSettings),
-        webhook_url=row["webhook_url"],
         active=row["active"],
         created_at=row["created_at"],
         sources=list(sources),
@@ -67,7 +67,6 @@ async def create_monitor(conn: Conn, org_id: UUID, data: MonitorIn) -> Monitor:
             data.languages,
             data.flagged_terms,
             msgspec.json.encode(data.alert).decode(),
-            data.webhook_url,
         )
     except asyncpg.UniqueViolationError as e:
         raise ConflictError(f"a monitor named {data.name!r} already exists") from e
@@ -185,7 +184,8 @@ async def alert_times(conn: Conn, monitor_id: UUID, lo: datetime, hi: datetime) 
     return [(r["kind"], r["at"]) for r in await conn.fetch(Q["listening.alert_times"], monitor_id, lo, hi)]
 
 
-async def insert_alert(conn: Conn, org_id: UUID, monitor_id: UUID, s: Spike) -> bool:
+async def insert_alert(conn: Conn, org_id: UUID, monitor_id: UUID, s: Spike) -> UUID | None:
+    """The new alert's id; None when this alert was stored before."""
     row = await conn.fetchrow(
         Q["listening.insert_alert"],
         org_id,
@@ -200,7 +200,7 @@ async def insert_alert(conn: Conn, org_id: UUID, monitor_id: UUID, s: Spike) -> 
         s.z,
         s.evidence,
     )
-    return row is not None
+    return row["id"] if row is not None else None
 
 
 def _alert(row: asyncpg.Record) -> Alert:
@@ -216,15 +216,8 @@ async def evidence(conn: Conn, org_id: UUID, ids: Sequence[int]) -> list[Evidenc
     return [Evidence(**{f: r[f] for f in Evidence.__struct_fields__}) for r in rows]
 
 
-async def undelivered_alerts(conn: Conn) -> list[asyncpg.Record]:
-    return list(await conn.fetch(Q["listening.undelivered_alerts"]))
-
-
-async def mark_delivered(conn: Conn, alert_id: UUID, error: str | None) -> None:
-    if error is None:
-        await conn.execute(Q["listening.mark_delivered"], alert_id)
-    else:
-        await conn.execute(Q["listening.delivery_failed"], alert_id, error[:500])
+async def mark_delivered(conn: Conn, alert_id: UUID) -> None:
+    await conn.execute(Q["listening.mark_delivered"], alert_id)
 
 
 async def list_mentions(
@@ -301,5 +294,6 @@ async def mention_texts(conn: Conn, org_id: UUID, monitor_id: UUID, subject: str
     return [r["text"] for r in await conn.fetch(Q["listening.mention_texts"], org_id, monitor_id, subject, limit)]
 
 
-async def creator_posts(conn: Conn, account_ids: Sequence[int], since: datetime) -> list[asyncpg.Record]:
-    return list(await conn.fetch(Q["listening.creator_posts"], list(account_ids), since))
+async def creator_posts(conn: Conn, account_ids: Sequence[int], since: datetime) -> list[CreatorPost]:
+    rows = await conn.fetch(Q["listening.creator_posts"], list(account_ids), since)
+    return [msgspec.convert(dict(r), CreatorPost) for r in rows]

@@ -107,6 +107,11 @@ def next_link(link_header: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _maybe_a_cap(size: int) -> bool:
+    """Servers cap pages at round sizes (Pleroma and Akkoma at 40, some at 20)."""
+    return size >= 20 and size % 10 == 0
+
+
 class MastodonConnector:
     platform: Platform = "mastodon"
 
@@ -124,7 +129,8 @@ class MastodonConnector:
         """Pages of a listing. A page shorter than the server's page size ends it (GoToSocial sends a next
         link on every page, so following it would cost one empty page per listing). The page size is
         what we asked for unless the server showed it caps lower: the first short page of each kind of
-        listing with a next link is followed once to find out."""
+        listing with a next link, if its size looks like a server's cap (20, 40, ...), is followed once to
+        find out."""
         url: str | None = self.base + path
         query: dict[str, Any] | None = params
         asked = int(params["limit"])
@@ -146,7 +152,7 @@ class MastodonConnector:
             if url and urlsplit(url).netloc != self.host:
                 url = None  # a next link to another host is never followed
             if url and got < self._page_size.get(kind, asked):
-                if kind in self._page_size or kind in self._learnt:
+                if kind in self._page_size or kind in self._learnt or not _maybe_a_cap(got):
                     return  # a short page: the listing is over
                 self._learnt.add(kind)
                 self._probing[kind] = got

@@ -1,6 +1,6 @@
 -- name: create_monitor
-INSERT INTO listening_monitors (org_id, name, brand, competitors, languages, flagged_terms, alert, webhook_url)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO listening_monitors (org_id, name, brand, competitors, languages, flagged_terms, alert)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 RETURNING *;
 
 -- name: get_monitor
@@ -92,17 +92,9 @@ RETURNING id;
 -- name: list_alerts
 SELECT * FROM listening_alerts WHERE org_id = $1 AND monitor_id = $2 ORDER BY at DESC, id LIMIT $3;
 
--- name: undelivered_alerts
-SELECT a.*, m.webhook_url, m.name AS monitor_name FROM listening_alerts a
-JOIN listening_monitors m ON m.id = a.monitor_id
-WHERE a.delivered_at IS NULL AND m.webhook_url IS NOT NULL
-ORDER BY a.created_at LIMIT 50 FOR UPDATE OF a SKIP LOCKED;
-
 -- name: mark_delivered
+-- Handed to outbound (an `alert.raised` event) in the transaction that stored the alert.
 UPDATE listening_alerts SET delivered_at = now(), delivery_error = NULL WHERE id = $1;
-
--- name: delivery_failed
-UPDATE listening_alerts SET delivery_error = $2 WHERE id = $1;
 
 -- name: evidence
 SELECT m.id, m.platform, m.uri, m.url, m.author_handle, m.text, m.created_at, m.sentiment

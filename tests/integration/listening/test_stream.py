@@ -4,6 +4,7 @@ competitors, decoys, opted-out authors, boosts, a benign wave and a negative bur
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from datetime import timedelta
 
@@ -45,6 +46,7 @@ async def test_planted_stream_killed_mid_way(database_url: str, seed: int) -> No
                 )
                 sov = await service.share_of_voice(conn, monitor.org_id, monitor.id, None, None)
                 alerts = await conn.fetch("SELECT kind, at FROM listening_alerts WHERE monitor_id = $1", monitor.id)
+                emitted = await conn.fetch("SELECT payload FROM outbound_events WHERE type = 'alert.raised'")
     finally:
         await pool.close()
 
@@ -67,3 +69,7 @@ async def test_planted_stream_killed_mid_way(database_url: str, seed: int) -> No
     assert stream.burst_at is not None
     assert [a["kind"] for a in alerts] == ["negative"]  # none for the benign wave
     assert stream.burst_at <= alerts[0]["at"] <= stream.burst_at + timedelta(minutes=5)
+    [event] = emitted  # delivered once, with its evidence
+    payload = json.loads(event["payload"])["data"]
+    assert payload["kind"] == "negative" and payload["posts"]
+    assert all(p["sentiment"] == "negative" for p in payload["posts"])
