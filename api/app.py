@@ -101,9 +101,6 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 )
                 sender = outbound_runner.start(pool, settings.base_url, MailSettings.from_env())
                 listener = asyncio.create_task(listening_runner.serve(pool, allow_private=settings.allow_private_hosts))
-                if announce:
-                    print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
-                    print(f"Web app: {settings.base_url}/login", flush=True)
                 try:
                     yield
                 finally:
