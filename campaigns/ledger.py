@@ -84,4 +84,33 @@ class Balance(msgspec.Struct):
     entries: int
 
 
+class Totals(msgspec.Struct):
+    """Balances summed per campaign and currency (campaign_id None: the whole org)."""
+
+    campaign_id: UUID | None
+    currency: str
+    creators: int
+    earned: Decimal
+    paid: Decimal
+    balance: Decimal
+
+
+def totals(balances: list[Balance]) -> list[Totals]:
+    groups: dict[tuple[UUID | None, str], list[Balance]] = {}
+    for b in balances:
+        groups.setdefault((b.campaign_id, b.currency), []).append(b)
+        groups.setdefault((None, b.currency), []).append(b)
+    return [
+        Totals(
+            campaign_id=campaign_id,
+            currency=currency,
+            creators=len({b.creator_id for b in group}),
+            earned=sum((b.earned for b in group), Decimal(0)),
+            paid=sum((b.paid for b in group), Decimal(0)),
+            balance=sum((b.balance for b in group), Decimal(0)),
+        )
+        for (campaign_id, currency), group in sorted(groups.items(), key=lambda kv: (kv[0][0] is None, str(kv[0])))
+    ]
+
+
 COLUMNS = list(Entry.__struct_fields__)

@@ -104,6 +104,11 @@ class TestDeliverables:
         assert Decimal(entry["amount"]) == -1200 and entry["paid_currency"] == "IDR"
         assert Decimal(entry["paid_amount"]) == Decimal("4380300.00") and entry["effective_at"].startswith("2026-11-30")
         assert (await client.post(pay, headers=tenant.headers(), json=body)).status_code == 409  # same reference
+        totals = (await client.get("/v1/payouts/totals", headers=tenant.headers("finance"))).json()
+        assert [(t["campaign_id"], t["currency"], Decimal(t["earned"]), Decimal(t["paid"])) for t in totals] == [
+            (cid, "MYR", 1200, 1200),
+            (None, "MYR", 1200, 1200),
+        ]
         r = await client.post(pay, headers=tenant.headers(), json={"reference": "TRF-2", "rate": "3650"})
         assert r.status_code == 422  # nothing left to pay
 
