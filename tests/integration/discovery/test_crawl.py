@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,12 +16,13 @@ import pytest
 
 from discovery import frontier, service
 from discovery.service import CrawlRequest
+from discovery.simulator import render
 from discovery.simulator.serve import RunningSimulator, simulator_in_thread
 from discovery.simulator.server import Limits
 from discovery.simulator.world import World, build_world
 from discovery.worker import run_crawl
 from sql import tenancy
-from tests.integration.discovery.region import bfs, expected, index_of, stored
+from tests.integration.discovery.region import bfs, expected, index_of, post_index, stored
 
 pytestmark = pytest.mark.anyio
 BUDGET = {"max_accounts": 10_000, "max_depth": 1, "max_followers": 250, "max_following": 30, "posts_per_account": 10}
@@ -154,3 +156,103 @@ class TestResume:
             assert left > 0, "the kill came too late to test a resume"
         assert await run_crawl(pool, crawl_id, allow_private=True) == "done"
         await check_region(pool, world, "mastodon", crawl_id, seed)
+
+
+class TestDeletionsPropagate:
+    @pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
+    async def test_a_recrawl_leaves_the_store_equal_to_the_server(self, pool: asyncpg.Pool, platform: str) -> None:
+        world = build_world(300, seed=11)  # changed below: a world of this test's own
+        seed = next(
+            i
+            for i in sorted(range(world.n), key=lambda i: -world.followers.length(i))
+            if not world.is_opted_out(i, platform)
+            and sum(world.engaged["like"].length(int(p)) > 1 for p in world.posts_of.row(i)[:10]) >= 2
+        )
+        budget = {"max_followers": 10_000, "max_following": 10_000, "posts_per_account": 10}
+        with simulator_in_thread(world) as sim:
+            first = await queue_crawl(pool, platform, sim.url, [handle(platform, seed)], **budget)
+            assert await run_crawl(pool, first, allow_private=True) == "done"
+            # On the server: an unfollow, an unlike, an un-repost, a deleted reply and a deleted post.
+            fan = next(int(f) for f in world.followers.row(seed) if not world.is_opted_out(int(f), platform))
+            world.unfollow(fan, seed)
+            posts = [int(p) for p in world.posts_of.row(seed)[:10]]
+            liked = next(p for p in posts if world.engaged["like"].length(p) > 1)
+            world.unengage("like", liked, int(world.engaged["like"].row(liked)[0]))
+            reposted = next((p for p in posts if world.engaged["repost"].length(p)), None)
+            if reposted is not None:
+                world.unengage("repost", reposted, int(world.engaged["repost"].row(reposted)[0]))
+            replied = next((p for p in posts if world.engaged["reply"].length(p)), None)
+            if replied is not None:
+                world.unengage("reply", replied, int(world.engaged["reply"].row(replied)[0]))
+            gone = next(p for p in posts if p != liked and world.engaged["like"].length(p))
+            world.delete_post(gone)
+
+            second = await queue_crawl(pool, platform, sim.url, [handle(platform, seed)], **budget)
+            assert await run_crawl(pool, second, allow_private=True) == "done"
+        async with pool.acquire() as conn:
+            # Accounts the first crawl read and the second did not (the fan) keep what was read then.
+            refs = [*await frontier.expanded(conn, first), *await frontier.expanded(conn, second)]
+            got = await stored(conn, platform)
+            want = expected(world, platform, {index_of(platform, r) for r in refs}, 10_000, 10_000, 10)
+            assert got.follows == want.follows
+            assert got.posts == want.posts
+            assert got.interactions == want.interactions
+            crawl = await frontier.get_any(conn, second)
+            c = crawl.counters
+            assert c.follows_ended >= 1 and c.posts_deleted == 1 and c.interactions_ended >= 2
+            assert c.follows_new == 0 and c.follows_known > 0 and c.accounts_new == 0 and c.accounts_seen > 0
+            deleted = await conn.fetch("SELECT external_id FROM posts WHERE deleted_at IS NOT NULL")
+            assert [post_index(platform, r["external_id"]) for r in deleted] == [gone]
+            ended = await conn.fetchrow(
+                "SELECT e.last_seen_at, e.ended_at FROM follows_ended e JOIN accounts a ON a.id = e.follower_id"
+                " WHERE a.external_id = $1",
+                render.account_id(fan) if platform == "mastodon" else render.did(fan),
+            )
+            assert ended is not None and ended["last_seen_at"] < ended["ended_at"]
+
+    async def test_likes_keep_their_time_and_bluesky_urls_name_the_crawled_appview(
+        self, pool: asyncpg.Pool, sim: RunningSimulator, world: World
+    ) -> None:
+        seed = seed_index(world, "bluesky")
+        crawl_id = await queue_crawl(pool, "bluesky", sim.url, [handle("bluesky", seed)], max_followers=50)
+        assert await run_crawl(pool, crawl_id, allow_private=True) == "done"
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT count(*) FROM interactions WHERE kind = 'like' AND at IS NULL") == 0
+            assert await conn.fetchval("SELECT count(*) FROM interactions WHERE kind = 'like'") > 0
+            urls = [r["url"] for r in await conn.fetch("SELECT url FROM posts")]
+        assert urls and all(u.startswith(sim.url + "/profile/") for u in urls)
+
+
+class TestErrorsSurface:
+    async def test_a_token_refused_mid_crawl_saves_counters_releases_items_and_fails(
+        self, pool: asyncpg.Pool, world: World
+    ) -> None:
+        with simulator_in_thread(world, Limits(token="first")) as sim:
+            seed = seed_index(world, "mastodon")
+            async with pool.acquire() as conn:
+                org = await tenancy.create_org(conn, "auth")
+                req = CrawlRequest(
+                    platform="mastodon", base_url=sim.url, token="first", seeds=[handle("mastodon", seed)], **BUDGET
+                )
+                crawl_id = (await service.create(conn, org.id, req, allow_private=True)).id
+            probe_requests = sim.app.stats.requests
+            task = asyncio.create_task(run_crawl(pool, crawl_id, allow_private=True))
+            async with pool.acquire() as conn:
+                for _ in range(600):
+                    done = await conn.fetchval(
+                        "SELECT count(*) FROM crawl_frontier WHERE crawl_id = $1 AND state = 'done'", crawl_id
+                    )
+                    if done >= 3:
+                        break
+                    await asyncio.sleep(0.01)
+            sim.app.limits.token = "rotated"  # the token is revoked on the server
+            assert await asyncio.wait_for(task, 60) == "failed"
+            sent = sim.app.stats.requests - probe_requests
+        async with pool.acquire() as conn:
+            crawl = await frontier.get_any(conn, crawl_id)
+            assert crawl.error is not None and "401" in crawl.error and "token" in crawl.error.lower()
+            assert crawl.counters.requests == sent  # every request sent is counted, the refused ones too
+            taken = await conn.fetchval(
+                "SELECT count(*) FROM crawl_frontier WHERE crawl_id = $1 AND state = 'taken'", crawl_id
+            )
+            assert taken == 0
