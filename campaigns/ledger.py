@@ -8,29 +8,23 @@ owed; clawbacks, negative adjustments and payouts take from it. So for every cre
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from uuid import UUID
 
 import msgspec
 
+from campaigns import money
+
 KINDS = ("fee", "commission", "clawback", "adjustment", "payout")
-# ISO 4217 minor units where they are not 2 (the list of the standard's table).
-_EXPONENTS = {
-    **dict.fromkeys(
-        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF"), 0
-    ),
-    **dict.fromkeys(("XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
 
 
 def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
+    """The currency's ISO 4217 exponent (the shared money layer's table)."""
+    return money.exponent(currency.upper())
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), ROUND_HALF_UP)
+    return money.quantize(amount, currency.upper())
 
 
 def fits(amount: Decimal, currency: str) -> bool:

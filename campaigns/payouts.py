@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from campaigns import ledger
+from campaigns import ledger, money
 from campaigns import ledger_repository as repo
 from campaigns import ops_repository as ops
 from campaigns import repository as campaigns_repo
@@ -52,10 +52,7 @@ class AccrualResult(msgspec.Struct):
 
 
 def _ccy(code: str | None, default: str, field: str) -> str:
-    value = (code or default).strip().upper()
-    if len(value) != 3 or not value.isalpha():
-        raise ValidationError(f"{field} must be a 3-letter ISO 4217 code", field=field)
-    return value
+    return money.currency(code or default, field)
 
 
 async def fee_on_milestone(
