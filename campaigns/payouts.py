@@ -102,7 +102,7 @@ async def accrue(conn: Conn, org_id: UUID, campaign_id: UUID, as_of: datetime | 
     for figures in report.creators:
         assert figures.creator_id is not None
         have, n = accrued.get(figures.creator_id, (Decimal(0), 0))
-        step = ledger.true_up(figures.cost_commission, have)
+        step = ledger.true_up(Decimal(figures.cost_commission), have)
         if step is None:
             continue
         kind, amount = step

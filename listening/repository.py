@@ -28,6 +28,7 @@ from listening.models import (
     VolumePoint,
 )
 from listening.rules import Terms
+from listening.screening import CreatorPost
 from sql import Conn, Q, fetch_one
 from sql.errors import ConflictError, NotFoundError
 
@@ -293,5 +294,6 @@ async def mention_texts(conn: Conn, org_id: UUID, monitor_id: UUID, subject: str
     return [r["text"] for r in await conn.fetch(Q["listening.mention_texts"], org_id, monitor_id, subject, limit)]
 
 
-async def creator_posts(conn: Conn, account_ids: Sequence[int], since: datetime) -> list[asyncpg.Record]:
-    return list(await conn.fetch(Q["listening.creator_posts"], list(account_ids), since))
+async def creator_posts(conn: Conn, account_ids: Sequence[int], since: datetime) -> list[CreatorPost]:
+    rows = await conn.fetch(Q["listening.creator_posts"], list(account_ids), since)
+    return [msgspec.convert(dict(r), CreatorPost) for r in rows]

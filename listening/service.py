@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from listening import lang, repository
@@ -26,6 +26,7 @@ from listening.models import (
     VolumePoint,
 )
 from listening.rules import Matcher, fold
+from listening.screening import CreatorScreen, screen
 from listening.sentiment import default_scorer
 from listening.sentiment.normalise import words
 from listening.sources.base import check_url
@@ -35,6 +36,7 @@ from sql.errors import ValidationError
 MAX_ANALYZE = 1000
 MAX_TEXT = 10_000
 MAX_SOURCES = 20
+MAX_SCREEN = 500
 LANGUAGE = r"^[a-z]{2,3}$"
 BUCKETS = {
     "minute": timedelta(minutes=1),
@@ -244,6 +246,20 @@ def analyze(data: AnalyzeIn) -> AnalyzeOut:
         [Analysis(code, s.label, s.confidence, s.model) for code, s in zip(languages, scores, strict=True)],
         scorer.versions,
     )
+
+
+async def screening(
+    conn: Conn, org_id: UUID, monitor_id: UUID, account_ids: list[int], days: int
+) -> list[CreatorScreen]:
+    """Each creator's posts of the last ``days`` days that name a competitor (paid or organic) or a flagged term."""
+    if not 1 <= len(account_ids) <= MAX_SCREEN:
+        raise ValidationError(f"give 1 to {MAX_SCREEN} account_id values", field="account_id")
+    if not 1 <= days <= 3650:
+        raise ValidationError("days must be between 1 and 3650", field="days")
+    monitor = await repository.get_monitor(conn, org_id, monitor_id)
+    since = datetime.now(UTC) - timedelta(days=days)
+    posts = await repository.creator_posts(conn, account_ids, since)
+    return await asyncio.to_thread(screen, posts, monitor, account_ids)
 
 
 def model_versions() -> dict[str, str]:

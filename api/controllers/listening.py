@@ -29,6 +29,7 @@ from listening.models import (
     TopVoice,
     VolumePoint,
 )
+from listening.screening import CreatorScreen
 from sql.tenancy import Principal
 
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
@@ -257,6 +258,34 @@ class MonitorController(Controller):
         self, monitor_id: FromPath[UUID], conn: Conn, principal: Who, limit: FromQuery[Limit] = 50
     ) -> list[AlertDetail]:
         return await service.alert_detail(conn, principal.org_id, monitor_id, limit)
+
+    @get(
+        "/{monitor_id:uuid}/screening",
+        operation_id="ScreenCreators",
+        guards=[READERS],
+        summary="Creators' recent posts naming competitors (paid/organic) or flagged terms, with evidence URLs "
+        "(?account_id=..&days=90&format=json|csv)",
+    )
+    async def screening(
+        self,
+        monitor_id: FromPath[UUID],
+        conn: Conn,
+        principal: Who,
+        account_id: FromQuery[list[int]],
+        days: FromQuery[int] = 90,
+        format: FromQuery[str | None] = None,
+    ) -> list[CreatorScreen] | Response[Any]:
+        as_csv = wants_csv(format)
+        found = await service.screening(conn, principal.org_id, monitor_id, account_id, days)
+        if not as_csv:
+            return found
+        header = ["account_id", "platform", "handle", "kind", "subject", "paid", "url", "created_at", "excerpt"]
+        rows = [
+            [c.account_id, c.platform, c.handle, f.kind, f.subject, f.paid, f.url, f.created_at, f.excerpt]
+            for c in found
+            for f in c.findings
+        ]
+        return csv_response(f"screening-{monitor_id}.csv", header, rows)
 
     @post(
         "/{monitor_id:uuid}/rescore",

@@ -188,3 +188,53 @@ async def test_the_service_listens_and_answers_analytics(
     monkeypatch.setenv("DATABASE_URL", database_url)
     assert await asyncio.to_thread(cli.main, ["listening", "rescore", "--org", "acme"]) == 0
     assert f"re-scored {len(planted)} mentions" in capsys.readouterr().out
+
+
+async def test_screening_splits_paid_and_organic_competitor_posts_and_flags_terms(
+    sim: RunningStream, client: httpx.AsyncClient, tenant: Tenant, conn: Any
+) -> None:
+    body = monitor_body(sim, sources=[], flagged_terms=["judi online", "#slot"])
+    monitor_id = (await client.post("/v1/monitors", json=body, headers=tenant.headers())).json()["id"]
+    ids = []
+    for handle, opted_out in (("creator1", False), ("creator2", False), ("hidden", True)):
+        ids.append(
+            await conn.fetchval(
+                "INSERT INTO accounts (platform, host, external_id, handle, opted_out)"
+                " VALUES ('mastodon', 'm.test', $1, $1, $2) RETURNING id",
+                handle,
+                opted_out,
+            )
+        )
+    posts = [
+        (ids[0], "Teh Senja enak banget #ad", "https://m.test/1"),
+        (ids[0], "pagi ini minum teh senja lagi", "https://m.test/2"),
+        (ids[0], "main judi online itu bahaya", "https://m.test/3"),
+        (ids[1], "Kopi Nusantara favorit saya", "https://m.test/4"),
+        (ids[2], "teh senja #ad", "https://m.test/5"),
+    ]
+    for i, (account, text, url) in enumerate(posts):
+        await conn.execute(
+            "INSERT INTO posts (account_id, external_id, text, url, created_at) VALUES ($1, $2, $3, $4, now())",
+            account,
+            str(i),
+            text,
+            url,
+        )
+    r = await client.get(
+        f"/v1/monitors/{monitor_id}/screening",
+        params=[("account_id", ids[0]), ("account_id", ids[1]), ("account_id", ids[2])],
+        headers=tenant.headers("analyst"),
+    )
+    assert r.status_code == 200, r.text
+    first, second, hidden = r.json()
+    assert (first["competitor_paid"], first["competitor_organic"], first["flagged"]) == (1, 1, 1)
+    assert {f["url"] for f in first["findings"]} == {"https://m.test/1", "https://m.test/2", "https://m.test/3"}
+    assert (second["competitor_paid"], second["competitor_organic"], second["flagged"]) == (0, 0, 0)
+    assert hidden["posts_screened"] == 0  # an opted-out account's posts are never read
+    r = await client.get(
+        f"/v1/monitors/{monitor_id}/screening",
+        params={"account_id": ids[0], "format": "csv"},
+        headers=tenant.headers("analyst"),
+    )
+    assert len(list(csv.DictReader(io.StringIO(r.text)))) == 3
+    assert (await client.get(f"/v1/monitors/{monitor_id}/screening", headers=tenant.headers())).status_code == 400
