@@ -148,6 +148,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
             f"{crawl['counters']['follows_new']:,} follows, {crawl['counters']['requests']:,} requests"
         )
         brands = (await api.get("/v1/accounts", params={"hashtag": TOPIC, "limit": 3})).json()["items"]
+        console.print("target audience: the followers of " + ", ".join(f"@{b['handle']}" for b in brands))
         ranking_request = {
             "platform": "mastodon",
             "topic": {"hashtags": [TOPIC]},
@@ -157,16 +158,17 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         ranking = (await api.post("/v1/rankings", json=ranking_request)).json()
         console.print(
             _table(
-                f"Top creators for #{TOPIC} (weights {ranking['weights']})",
-                ["rank", "handle", "followers", "score", "topic pct", "fit pct", "authenticity"],
+                f"Top creators for #{TOPIC} by {ranking['objective']}: expected distinct credible accounts of the "
+                f"brands' {ranking['target_size']:,}-account audience one topical post reaches",
+                ["rank", "handle", "followers", "expected reach", "95% interval", "view prob", "authenticity"],
                 [
                     [
                         c["rank"],
                         c["handle"],
                         c["followers_count"],
-                        c["score"],
-                        c["components"]["topic_rank"]["percentile"],
-                        c["components"]["audience_fit"]["percentile"],
+                        c["expected_reach"]["value"],
+                        f"{c['expected_reach']['low']:.0f}-{c['expected_reach']['high']:.0f}",
+                        c["expected_reach"]["view_probability"],
                         round(c["components"]["authenticity"]["raw"], 3),
                     ]
                     for c in ranking["creators"]
@@ -180,10 +182,10 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         ).json()
         console.print(
             _table(
-                f"Shortlist for a $1,500 budget: unique credible reach {shortlist['reach']:,} "
-                f"(greedy by score: {shortlist['baseline_reach']:,}), fees {shortlist['total_fee']}",
-                ["handle", "fee", "marginal reach", "score"],
-                [[p["handle"], p["fee"], p["marginal_reach"], p["score"]] for p in shortlist["picks"]],
+                f"Shortlist for a $1,500 budget: expected unique target reach {shortlist['reach']:,} "
+                f"(in ranking order: {shortlist['baseline_reach']:,}), fees {shortlist['total_fee']}",
+                ["handle", "fee", "marginal reach", "expected reach alone"],
+                [[p["handle"], p["fee"], p["marginal_reach"], p["expected_reach"]] for p in shortlist["picks"]],
             )
         )
         campaign = (

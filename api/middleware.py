@@ -13,6 +13,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ratelimit import RateLimiter, limit_for
+from campaigns.tracking import client_ip
 
 _VALID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Per-IP classes count failed answers only: these statuses.
@@ -72,8 +73,12 @@ def options_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def _client_ip(scope: Scope) -> str:
+    """The caller's address, through the trusted proxies (SOROT_TRUSTED_PROXIES) as the redirect reads it."""
     client = scope.get("client")
-    return client[0] if client else ""
+    peer = client[0] if client else ""
+    headers = {k: v.decode("latin-1") for k, v in scope["headers"] if k in (b"forwarded", b"x-forwarded-for")}
+    proxies = getattr(scope["litestar_app"].state, "proxies", ())
+    return client_ip(peer, headers.get(b"forwarded", ""), headers.get(b"x-forwarded-for", ""), proxies)
 
 
 async def _in_turn(state: State, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:

@@ -28,6 +28,12 @@ class Settings(msgspec.Struct, frozen=True):
     graph_queue_timeout: float = 60.0  # seconds a heavy request waits for its turn before a 503
     link_cache_size: int = 20_000  # /r/ slugs remembered (hits and misses)
     snapshot_cache_size: int = 2  # graph snapshots kept in memory
+    # Reverse proxies whose X-Forwarded-For / Forwarded headers name the visitor (addresses or CIDRs).
+    trusted_proxies: str = ""
+    # How far a click may follow its order and still credit it: store clocks and ours differ.
+    clock_skew_seconds: int = 300
+    # How old an FX rate may be and still convert a day's amounts (weekday-only feeds skip weekends).
+    fx_max_age_days: int = 7
     host_concurrency: int = 4  # crawl requests in flight per host from this process, within its rate budget
 
     @classmethod
@@ -49,6 +55,9 @@ class Settings(msgspec.Struct, frozen=True):
             graph_queue_timeout=float(env.get("SOROT_GRAPH_QUEUE_TIMEOUT", "60")),
             link_cache_size=int(env.get("SOROT_LINK_CACHE_SIZE", "20000")),
             snapshot_cache_size=int(env.get("SOROT_SNAPSHOT_CACHE_SIZE", "2")),
+            trusted_proxies=env.get("SOROT_TRUSTED_PROXIES", ""),
+            clock_skew_seconds=int(env.get("SOROT_CLOCK_SKEW_SECONDS", "300")),
+            fx_max_age_days=int(env.get("SOROT_FX_MAX_AGE_DAYS", "7")),
             host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "4"))),
         )
 

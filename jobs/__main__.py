@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import asyncpg
 import httpx
 
-from jobs.handlers import HANDLERS
+from jobs.handlers import HANDLERS, PERIODIC
 from jobs.runner import Context, drain, serve
 from sql import migrate
 
@@ -26,7 +26,7 @@ async def run(database_url: str, *, once: bool, workers: int, allow_private: boo
         if once:
             await drain(pool, HANDLERS, ctx, workers)
         else:
-            await serve(pool, HANDLERS, ctx, workers=workers)
+            await serve(pool, HANDLERS, ctx, workers=workers, periodic=PERIODIC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from litestar.types import Receive, Scope, Send
 
 from api.cache import MISSING, LruCache
 from campaigns import repository as repo
-from campaigns.tracking import Click, LinkInfo, destination, is_bot, visitor_hash
+from campaigns.tracking import Click, LinkInfo, client_ip, destination, is_bot, visitor_hash
 
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986 reserved characters and existing escapes stay as they are
 LINK_TTL = 60.0  # seconds a slug's target stays cached (changes show within a minute)
@@ -93,6 +93,8 @@ async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
     if method == "GET":
         agent = _header(scope, b"user-agent")
         client = scope.get("client")
+        peer = client[0] if client else ""
+        ip = client_ip(peer, _header(scope, b"forwarded"), _header(scope, b"x-forwarded-for"), state.proxies)
         info = link.info
         state.clicks.add(
             Click(
@@ -101,7 +103,7 @@ async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
                 info.creator_id,
                 click_id,
                 datetime.now(UTC),
-                visitor_hash(state.salt, client[0] if client else "", agent),
+                visitor_hash(state.salt, ip, agent),
                 _header(scope, b"referer") or None,
                 is_bot(agent),
             )

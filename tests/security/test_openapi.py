@@ -73,7 +73,8 @@ class TestDocument:
         # Nullable decimals stay nullable.
         assert {"type": "null"} in schemas["CampaignPatch"]["properties"]["budget"]["anyOf"]
         keywords = schemas["Topic"]["properties"]["keywords"]
-        assert keywords["maxItems"] == 50 and (keywords["items"]["minLength"], keywords["items"]["maxLength"]) == (1, 100)
+        assert keywords["maxItems"] == 50
+        assert (keywords["items"]["minLength"], keywords["items"]["maxLength"]) == (1, 100)
 
     async def test_parameters_are_typed_and_bounded(self, client: httpx.AsyncClient) -> None:
         doc = await document(client)
