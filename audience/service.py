@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from graph.service import SnapshotCache
 
 SEGMENT_SAMPLE = 3000
+MAX_CACHED_ATTRIBUTES = 500_000
 LOAD_CHUNK = 5000
 MAX_LOOKALIKES = 100
 
@@ -46,6 +47,8 @@ async def _account(conn: Conn, cache: SnapshotCache, account_id: int) -> tuple[d
 async def attributes(conn: Conn, snap: Snapshot, account_ids: list[int]) -> dict[int, Attributes]:
     """Each account's attributes, read once per snapshot and kept with it."""
     known: dict[int, Attributes] = snap.cache.setdefault("audience_attributes", {})
+    if len(known) + len(account_ids) > MAX_CACHED_ATTRIBUTES:
+        known.clear()  # a bound on memory: ~300 bytes an account
     missing = [a for a in account_ids if a not in known]
     for start in range(0, len(missing), LOAD_CHUNK):
         chunk = missing[start : start + LOAD_CHUNK]
