@@ -39,7 +39,7 @@ from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.settings import Settings
 from campaigns import repository as campaigns_repo
-from campaigns.tracking import Click, ClickBuffer
+from campaigns.tracking import Click, ClickBuffer, parse_proxies
 from discovery import worker
 from graph.service import SnapshotCache
 from jobs import runner as jobs_runner
@@ -84,6 +84,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache()
                 app.state.links = {}
+                app.state.proxies = parse_proxies(settings.trusted_proxies)
                 async with pool.acquire() as conn:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
@@ -100,9 +101,6 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 )
                 sender = outbound_runner.start(pool, settings.base_url, MailSettings.from_env())
                 listener = asyncio.create_task(listening_runner.serve(pool, allow_private=settings.allow_private_hosts))
-                if announce:
-                    print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
-                    print(f"Web app: {settings.base_url}/login", flush=True)
                 try:
                     yield
                 finally:
