@@ -225,6 +225,25 @@ def _bound_integers(node: Any) -> None:
             _bound_integers(value)
 
 
+def _parameter_bounds(operation: dict[str, Any], handler: HTTPRouteHandler) -> None:
+    """litestar drops ``ge``/``le`` of an optional parameter (``int | None``): put them back."""
+    fields = {}
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        fields[getattr(kwarg, "query", None) or getattr(kwarg, "name", None) or name] = kwarg
+    for param in operation.get("parameters", []):
+        kwarg = fields.get(param.get("name"))
+        schema = param.get("schema", {})
+        targets = [schema, *[o for o in schema.get("oneOf", []) + schema.get("anyOf", []) if isinstance(o, dict)]]
+        for target in targets:
+            if target.get("type") not in ("integer", "number"):
+                continue
+            for attr, key in (("ge", "minimum"), ("le", "maximum")):
+                value = getattr(kwarg, attr, None)
+                if value is not None:
+                    target.setdefault(key, value)
+
+
 def finish(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
     doc = copy.deepcopy(document)
     components = doc.setdefault("components", {})
@@ -237,6 +256,7 @@ def finish(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
         operation = doc.get("paths", {}).get(path, {}).get(method.lower())
         if operation is None:
             continue
+        _parameter_bounds(operation, handler)
         if is_public(path):
             operation["security"] = []
         responses = operation.setdefault("responses", {})
