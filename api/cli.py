@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from api import cli_discovery, logs
+from api import cli_discovery, cli_erase, logs
 from api.settings import Settings
 from sql import migrate, tenancy
 from sql.errors import AppError
@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="", help="a label for the key")
     p.set_defaults(func=cmd_key_create)
     cli_discovery.add_commands(sub)
+    cli_erase.add_commands(sub)
     return parser
 
 

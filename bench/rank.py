@@ -86,7 +86,11 @@ async def load(db: str, accounts: pl.DataFrame, follows: pl.DataFrame, posts: pl
             "VALUES ($1, $2, $3, $4, $5, $6, now())",
             rows,
         )
-        await conn.execute("SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts)); ANALYZE")
+        # Stored as the shared public index, which every org (and the None view used below) sees.
+        await conn.execute(
+            "UPDATE accounts SET shared = true;"
+            " SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts)); ANALYZE"
+        )
     finally:
         await conn.close()
 
@@ -99,13 +103,13 @@ async def measure(db: str) -> dict[str, float]:
         platform="mastodon", topic=Topic(hashtags=[TOPIC_TAG]), target=Target(seed_accounts=top[:3]), limit=50
     )
     t = time.perf_counter()
-    first = await rank(conn, cache, req)
+    first = await rank(conn, cache, None, req)
     cold = time.perf_counter() - t
     t = time.perf_counter()
-    await rank(conn, cache, req)
+    await rank(conn, cache, None, req)
     warm = time.perf_counter() - t
     t = time.perf_counter()
-    report = await overlap_report(conn, cache, top)
+    report = await overlap_report(conn, cache, None, top)
     overlap_s = time.perf_counter() - t
     sizes = sorted(c.audience for c in report.creators)
     await conn.close()

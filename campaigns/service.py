@@ -121,7 +121,7 @@ async def add_creator(conn: Conn, org_id: UUID, campaign_id: UUID, data: Creator
     _costs(data)
     if data.account_id is None and not (data.handle and data.platform):
         raise ValidationError("give account_id, or handle and platform", field="account_id")
-    account = await repo.find_account(conn, data.account_id, data.platform, data.handle)
+    account = await repo.find_account(conn, org_id, data.account_id, data.platform, data.handle)
     if account is None:
         raise ValidationError("no such account (or it opted out of indexing)", field="account_id")
     code = data.promo_code or _generate_code(account["handle"])

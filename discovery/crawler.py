@@ -19,7 +19,7 @@ from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import CrawlJob, Item, Status
 from discovery.models import Post
 from discovery.platforms.base import Connector
-from discovery.store import Batch, write_accounts, write_batch
+from discovery.store import Batch, Scope, write_accounts, write_batch
 from sql.errors import UpstreamError
 
 log = logging.getLogger("sorot.crawler")
@@ -50,6 +50,7 @@ class Crawler:
         self.on_progress = on_progress
         self._flushed = Counters()
         self._fatal: str | None = None
+        self.scope = Scope(job.org_id, job.shared)
 
     async def run(self) -> Status:
         """Work until the frontier is empty (done), the crawl is cancelled, or it fails."""
@@ -129,7 +130,7 @@ class Crawler:
         for attempt in range(5):
             try:
                 async with self.pool.acquire() as conn:
-                    stored = await write_accounts(conn, self.connector.platform, self.job.host, found.batch)
+                    stored = await write_accounts(conn, self.connector.platform, self.job.host, found.batch, self.scope)
                 async with self.pool.acquire() as conn, conn.transaction():
                     written = await write_batch(conn, found.batch, stored)
                     if found.resolved:

@@ -105,7 +105,17 @@ async def probe(values: dict[str, Any], allow_private: bool) -> None:
                 raise ValidationError(f"cannot reach {values['base_url']}: {e.detail}", field="base_url") from e
 
 
-async def create(conn: Conn, org_id: UUID, req: CrawlRequest, allow_private: bool) -> Crawl:
+def is_shared(values: dict[str, Any], shared_hosts: frozenset[str]) -> bool:
+    """A crawl feeds the shared public index only without a token and only from a server the operator
+    listed: data an org fetched with its own token, or from a server it named, stays its own (else a
+    tenant could plant accounts of a server it runs in every org's rankings)."""
+    return values["token"] is None and values["host"].lower() in shared_hosts
+
+
+async def create(
+    conn: Conn, org_id: UUID, req: CrawlRequest, allow_private: bool, shared_hosts: frozenset[str] = frozenset()
+) -> Crawl:
     values = validate(req)
     await probe(values, allow_private)
+    values["shared"] = is_shared(values, shared_hosts)
     return await frontier.create(conn, org_id, values)

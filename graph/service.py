@@ -53,23 +53,28 @@ MIN_FEE = Decimal("50")
 
 
 class SnapshotCache:
-    """One snapshot per platform, rebuilt when the stored data changed."""
+    """One snapshot per org and platform (each org's graph holds only what it may see), rebuilt when
+    the stored data changed."""
 
     def __init__(self) -> None:
-        self._snapshots: dict[tuple[str, int], tuple[tuple[object, ...], Snapshot]] = {}
+        self._snapshots: dict[tuple[UUID | None, str, int], tuple[tuple[object, ...], Snapshot]] = {}
         self._lock = asyncio.Lock()
 
-    async def get(self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS) -> Snapshot:
-        """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
+    async def get(
+        self, conn: Conn, org_id: UUID | None, platform: str, window_days: int = DEFAULT_WINDOW_DAYS
+    ) -> Snapshot:
+        """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)
+        among the accounts ``org_id`` may see (None: the shared public index only)."""
         async with self._lock:
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            mark = (*await repo.fingerprint(conn, platform), today)
-            cached = self._snapshots.get((platform, window_days))
+            mark = (*await repo.fingerprint(conn, org_id, platform), today)
+            key = (org_id, platform, window_days)
+            cached = self._snapshots.get(key)
             if cached and cached[0] == mark:
                 return cached[1]
-            frames = await repo.load_frames(conn, platform, today - timedelta(days=window_days))
+            frames = await repo.load_frames(conn, org_id, platform, today - timedelta(days=window_days))
             snap = await asyncio.to_thread(build_snapshot, platform, datetime.now(UTC), *frames)
-            self._snapshots[(platform, window_days)] = (mark, snap)
+            self._snapshots[key] = (mark, snap)
             return snap
 
 
@@ -78,12 +83,12 @@ def _check_platform(platform: str) -> None:
         raise ValidationError(f"unknown platform {platform!r}: use mastodon or bluesky", field="platform")
 
 
-async def _ids(conn: Conn, platform: str, refs: list[int | str], field: str) -> list[int]:
+async def _ids(conn: Conn, org_id: UUID | None, platform: str, refs: list[int | str], field: str) -> list[int]:
     ids = [r for r in refs if isinstance(r, int)]
     names = [r for r in refs if isinstance(r, str)]
-    found = await repo.resolve(conn, platform, names) if names else {}
+    found = await repo.resolve(conn, org_id, platform, names) if names else {}
     missing = [n for n in names if n.lower().lstrip("@") not in found]
-    known = await repo.existing(conn, ids) if ids else set()
+    known = await repo.existing(conn, org_id, ids) if ids else set()
     missing += [str(i) for i in ids if i not in known]
     if missing:
         raise ValidationError(f"unknown accounts in {field}: {', '.join(missing[:10])}", field=field)
@@ -109,26 +114,26 @@ def _validate(req: RankingRequest) -> None:
         raise ValidationError("min_authenticity must be between 0 and 1", field="filters.min_authenticity")
 
 
-async def _target(conn: Conn, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
+async def _target(conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
     """The target audience as a mask: followers of the seed accounts plus the listed accounts."""
     t = req.target
     if not (t.seed_accounts or t.accounts):
         return None
     target = np.zeros(snap.n, dtype=bool)
-    seeds = snap.index(await _ids(conn, req.platform, t.seed_accounts, "target.seed_accounts"))
+    seeds = snap.index(await _ids(conn, org_id, req.platform, t.seed_accounts, "target.seed_accounts"))
     for s in seeds[seeds >= 0]:
         target[snap.followers_of(int(s))] = True
-    listed = snap.index(await _ids(conn, req.platform, t.accounts, "target.accounts"))
+    listed = snap.index(await _ids(conn, org_id, req.platform, t.accounts, "target.accounts"))
     target[listed[listed >= 0]] = True
     return target
 
 
-async def _restart(conn: Conn, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
+async def _restart(conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
     """topic_rank's restart weights: how often each account posted the topic."""
     tags = [h.lower().lstrip("#") for h in req.topic.hashtags]
     if not (tags or req.topic.keywords):
         return None
-    counts = await repo.topic_counts(conn, req.platform, tags, req.topic.keywords)
+    counts = await repo.topic_counts(conn, org_id, req.platform, tags, req.topic.keywords)
     restart = np.zeros(snap.n)
     idx = snap.index(counts["account_id"].to_numpy())
     np.add.at(restart, idx[idx >= 0], counts["n"].to_numpy()[idx >= 0])
@@ -137,24 +142,24 @@ async def _restart(conn: Conn, snap: Snapshot, req: RankingRequest) -> np.ndarra
     return restart
 
 
-async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest) -> Ranking:
-    ranking, _, _ = await rank_with_target(conn, cache, req)
+async def rank(conn: Conn, cache: SnapshotCache, org_id: UUID | None, req: RankingRequest) -> Ranking:
+    ranking, _, _ = await rank_with_target(conn, cache, org_id, req)
     return ranking
 
 
 async def rank_with_target(
-    conn: Conn, cache: SnapshotCache, req: RankingRequest
+    conn: Conn, cache: SnapshotCache, org_id: UUID | None, req: RankingRequest
 ) -> tuple[Ranking, Snapshot, np.ndarray | None]:
     _validate(req)
-    snap = await cache.get(conn, req.platform, req.window_days)
-    restart = await _restart(conn, snap, req)
-    target = await _target(conn, snap, req)
+    snap = await cache.get(conn, org_id, req.platform, req.window_days)
+    restart = await _restart(conn, org_id, snap, req)
+    target = await _target(conn, org_id, snap, req)
     weights = effective_weights(req.weights, restart is not None, target is not None)
     candidates, topic, stats = await asyncio.to_thread(_prepare, snap, restart, target, req)
     ids = snap.ids[candidates].tolist()
     since = datetime.now(UTC) - timedelta(days=req.window_days)
     engagement = await repo.engagement(conn, ids, since)
-    names = await repo.handles(conn, ids)
+    names = await repo.handles(conn, org_id, ids)
     ranking = await asyncio.to_thread(_finish, snap, req, weights, candidates, topic, stats, engagement, names, target)
     return ranking, snap, target
 
@@ -244,18 +249,20 @@ def _finish(
     )
 
 
-async def overlap_report(conn: Conn, cache: SnapshotCache, account_ids: list[int]) -> OverlapReport:
+async def overlap_report(
+    conn: Conn, cache: SnapshotCache, org_id: UUID | None, account_ids: list[int]
+) -> OverlapReport:
     if not 2 <= len(set(account_ids)) <= MAX_OVERLAP_IDS:
         raise ValidationError(f"give between 2 and {MAX_OVERLAP_IDS} distinct account ids", field="account_ids")
     ids = list(dict.fromkeys(account_ids))
-    names = await repo.handles(conn, ids)
+    names = await repo.handles(conn, org_id, ids)
     missing = [i for i in ids if i not in names]
     if missing:
         raise ValidationError(f"unknown account ids: {missing[:10]}", field="account_ids")
     platforms = {str(names[i]["platform"]) for i in ids}
     if len(platforms) > 1:
         raise ValidationError("all accounts must be on one platform", field="account_ids")
-    snap = await cache.get(conn, platforms.pop())
+    snap = await cache.get(conn, org_id, platforms.pop())
     dense = snap.index(ids)
     result = await asyncio.to_thread(lambda: overlap(incidence(snap, np.where(dense >= 0, dense, 0))))
     sizes = np.where(dense >= 0, result.sizes, 0)
@@ -280,11 +287,11 @@ async def overlap_report(conn: Conn, cache: SnapshotCache, account_ids: list[int
     )
 
 
-async def audience(conn: Conn, cache: SnapshotCache, account_id: int) -> Audience:
-    info = (await repo.handles(conn, [account_id])).get(account_id)
+async def audience(conn: Conn, cache: SnapshotCache, org_id: UUID | None, account_id: int) -> Audience:
+    info = (await repo.handles(conn, org_id, [account_id])).get(account_id)
     if info is None:
         raise NotFoundError(f"account {account_id} not found")
-    snap = await cache.get(conn, str(info["platform"]))
+    snap = await cache.get(conn, org_id, str(info["platform"]))
     i = int(snap.index([account_id])[0])
     c = await asyncio.to_thread(credibility, snap, i)
     groups = (await asyncio.to_thread(follower_communities, snap, i))[:TOP_COMMUNITIES]
@@ -307,7 +314,7 @@ async def audience(conn: Conn, cache: SnapshotCache, account_id: int) -> Audienc
         authenticity_high=round(c.high, 6),
         reachability=c.reachability,
         suspect_reasons=c.reasons,
-        top_hashtags=await repo.follower_hashtags(conn, account_id),
+        top_hashtags=await repo.follower_hashtags(conn, org_id, account_id),
         communities=communities,
     )
 
@@ -330,7 +337,7 @@ async def make_shortlist(conn: Conn, cache: SnapshotCache, org_id: UUID, req: Sh
     ranking_req = RankingRequest(
         **{**{f: getattr(req.ranking, f) for f in req.ranking.__struct_fields__}, "limit": req.candidates}
     )
-    ranking, snap, target = await rank_with_target(conn, cache, ranking_req)
+    ranking, snap, target = await rank_with_target(conn, cache, org_id, ranking_req)
     fees = [req.fees.get(str(c.account_id), default_fee(c.followers_count)) for c in ranking.creators]
     if not ranking.creators or min(fees) > req.budget:
         raise ValidationError("the budget is below every candidate's fee", field="budget")

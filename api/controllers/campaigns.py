@@ -33,7 +33,7 @@ from campaigns.models import (
     PostIn,
     RefundIn,
 )
-from sql.errors import ValidationError
+from sql.errors import NotFoundError, ValidationError
 from sql.tenancy import Principal
 
 Conn = NamedDependency[asyncpg.Connection]
@@ -163,7 +163,7 @@ class CampaignController(Controller):
     ) -> list[CampaignPost]:
         creators = await repo.list_creators(conn, principal.org_id, campaign_id, True, base_url(request))
         if creator_id not in {c.id for c in creators}:
-            raise ValidationError("no such creator in this campaign", field="creator_id")
+            raise NotFoundError(f"creator {creator_id} not found in campaign {campaign_id}")
         await repo.add_post(conn, principal.org_id, creator_id, service.validate_url(data.url))
         return await repo.list_posts(conn, principal.org_id, campaign_id)
 

@@ -88,10 +88,11 @@ class GraphController(Controller):
         self,
         data: JSONBody[RankingRequest],
         conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
         state: State,
         format: FromQuery[Format] = None,
     ) -> Any:
-        ranking = await service.rank(conn, state.graph_cache, data)
+        ranking = await service.rank(conn, state.graph_cache, principal.org_id, data)
         return ranking_csv(ranking) if wants_csv(format) else ranking
 
     @post(
@@ -102,9 +103,13 @@ class GraphController(Controller):
         summary="Exact audience overlap of up to 200 creators",
     )
     async def overlap(
-        self, data: JSONBody[OverlapRequest], conn: NamedDependency[asyncpg.Connection], state: State
+        self,
+        data: JSONBody[OverlapRequest],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+        state: State,
     ) -> OverlapReport:
-        return await service.overlap_report(conn, state.graph_cache, data.account_ids)
+        return await service.overlap_report(conn, state.graph_cache, principal.org_id, data.account_ids)
 
     @get(
         "/accounts/{account_id:int}/audience",
@@ -113,9 +118,13 @@ class GraphController(Controller):
         summary="Audience credibility, reachability, suspect reasons and followers' hashtags",
     )
     async def audience(
-        self, account_id: FromPath[int], conn: NamedDependency[asyncpg.Connection], state: State
+        self,
+        account_id: FromPath[int],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+        state: State,
     ) -> Audience:
-        return await service.audience(conn, state.graph_cache, account_id)
+        return await service.audience(conn, state.graph_cache, principal.org_id, account_id)
 
 
 class ShortlistController(Controller):

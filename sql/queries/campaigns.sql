@@ -22,11 +22,16 @@ RETURNING *;
 UPDATE campaigns SET archived_at = coalesce(archived_at, now()) WHERE org_id = $1 AND id = $2 RETURNING *;
 
 -- name: find_account
-SELECT id, platform, handle FROM accounts WHERE id = $1 AND NOT opted_out;
+-- Only an account org $2 may see (its own crawls' or the shared public index, not hidden).
+SELECT a.id, a.platform, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE a.id = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 
 -- name: find_account_by_handle
-SELECT id, platform, handle FROM accounts WHERE platform = $1 AND lower(handle) = lower($2) AND NOT opted_out
-ORDER BY id LIMIT 1;
+SELECT a.id, a.platform, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $3
+WHERE a.platform = $1 AND lower(a.handle) = lower($2) AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+ORDER BY a.id LIMIT 1;
 
 -- name: add_creator
 INSERT INTO campaign_creators (org_id, campaign_id, account_id, platform, handle, fee, gifted, commission_pct,
@@ -175,7 +180,8 @@ WITH f AS (
     FROM campaign_creators cc
     JOIN follows fo ON fo.followee_id = cc.account_id
     JOIN accounts a ON a.id = fo.follower_id
-    WHERE cc.campaign_id = $1 AND cc.removed_at IS NULL AND NOT a.opted_out
+    LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = cc.org_id  -- followers the org may see
+    WHERE cc.campaign_id = $1 AND cc.removed_at IS NULL AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
       AND coalesce(a.following_count, 0) <= 1500 AND coalesce(a.posts_count, 1) > 0
       AND NOT (a.has_avatar IS FALSE AND coalesce(btrim(a.bio), '') = '')
 )

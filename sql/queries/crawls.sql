@@ -1,7 +1,7 @@
 -- name: create
 INSERT INTO crawls (org_id, platform, base_url, host, token, seeds, hashtags, max_accounts, max_depth, max_followers,
-                    max_following, posts_per_account, since)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                    max_following, posts_per_account, since, shared)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 RETURNING *;
 
 -- name: get

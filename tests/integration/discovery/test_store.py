@@ -7,13 +7,13 @@ import pytest
 
 from discovery import accounts
 from discovery.models import Post, Profile
-from discovery.store import Batch, write_accounts, write_batch
+from discovery.store import PUBLIC, Batch, write_accounts, write_batch
 
 pytestmark = pytest.mark.anyio
 
 
 async def store(conn: asyncpg.Connection, batch: Batch) -> None:
-    stored = await write_accounts(conn, "mastodon", "x.test", batch)
+    stored = await write_accounts(conn, "mastodon", "x.test", batch, PUBLIC)
     async with conn.transaction():
         await write_batch(conn, batch, stored)
 
