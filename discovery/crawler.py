@@ -18,6 +18,7 @@ from discovery import frontier
 from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import CrawlJob, Item, Status
 from discovery.models import Post
+from discovery.netguard import RefusedAddressError
 from discovery.platforms.base import Connector
 from discovery.store import Batch, Scope, write_accounts, write_batch
 from sql.errors import UpstreamError
@@ -101,7 +102,7 @@ class Crawler:
         error: str | None = None
         try:
             found = await (self._hashtag(item) if item.kind == "hashtag" else self._account(item))
-        except AuthError as e:
+        except (AuthError, RefusedAddressError) as e:  # a bad token, or the host now resolves somewhere private
             self._fatal = e.detail
             return
         except PermanentError as e:

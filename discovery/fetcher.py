@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from discovery.ratelimit import Pacer, retry_after
-from sql.errors import UpstreamError, ValidationError
+from sql.errors import UpstreamError
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
 USER_AGENT = "Sorot/0.1 (+https://github.com/sorot; influencer discovery crawler)"
@@ -41,35 +39,10 @@ class Counters:
     rate_limit_waits: int = 0
 
 
-def check_host(url: str, allow_private: bool) -> str:
-    """Refuse URLs that resolve to private, loopback or link-local addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(f"base_url must be an http(s) URL, got {url!r}", field="base_url")
-    if allow_private:
-        return parts.hostname
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise UpstreamError(f"cannot resolve {parts.hostname}: {e}") from e
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise ValidationError(
-                f"{parts.hostname} resolves to a private address ({address}); set SOROT_ALLOW_PRIVATE_HOSTS=1 to allow",
-                field="base_url",
-            )
-    return parts.hostname
-
-
 def _error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or body)[:200]
-    return str(body)[:200]
+    # Never the remote body: a server we are pointed at must not be able to read itself into our
+    # errors (and so into API answers); the standard reason phrase for the status only.
+    return httpx.codes.get_reason_phrase(response.status_code) or "error"
 
 
 class Fetcher:

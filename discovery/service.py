@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import httpx
 import msgspec
 
 from discovery import frontier
-from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError, check_host
+from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import Crawl
 from discovery.models import Platform
+from discovery.netguard import check_base_url, check_host, guarded_client
 from discovery.platforms import make_connector
 from discovery.platforms.bluesky import PUBLIC_APPVIEW
 from sql import Conn
@@ -51,6 +50,7 @@ def validate(req: CrawlRequest) -> dict[str, Any]:
         raise ValidationError(
             "base_url is required for mastodon (the instance, e.g. https://mastodon.social)", field="base_url"
         )
+    base_url = check_base_url(base_url)
     if not req.seeds and not req.hashtags:
         raise ValidationError("give at least one seed handle or hashtag", field="seeds")
     if len(req.seeds) + len(req.hashtags) > MAX_SEEDS:
@@ -85,10 +85,10 @@ def validate(req: CrawlRequest) -> dict[str, Any]:
 
 async def probe(values: dict[str, Any], allow_private: bool) -> None:
     """Reach the server and look up each seed, so a bad host, token or seed is a 4xx now."""
-    await asyncio.to_thread(check_host, values["base_url"], allow_private)
+    await check_host(values["base_url"], allow_private)
     values["host"] = urlsplit(values["base_url"]).netloc
     platform: Platform = values["platform"]
-    async with httpx.AsyncClient(timeout=PROBE_TIMEOUT) as client:
+    async with guarded_client(allow_private, timeout=PROBE_TIMEOUT) as client:
         connector = make_connector(
             platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1)
         )

@@ -12,8 +12,9 @@ import httpx
 
 from discovery import frontier
 from discovery.crawler import Crawler
-from discovery.fetcher import Counters, Fetcher, check_host
+from discovery.fetcher import Counters, Fetcher
 from discovery.frontier import Status
+from discovery.netguard import check_host, guarded_client
 from discovery.platforms import make_connector
 from sql.errors import AppError
 
@@ -33,12 +34,12 @@ async def run_crawl(
         if job is None:
             raise LookupError(f"crawl {crawl_id} not found")
         try:
-            await asyncio.to_thread(check_host, job.base_url, allow_private)
+            await check_host(job.base_url, allow_private)
         except AppError as e:
             await frontier.finish(conn, crawl_id, "failed", e.detail)
             return "failed"
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0), limits=limits) as client:
+    async with guarded_client(allow_private, timeout=httpx.Timeout(15.0, connect=5.0), limits=limits) as client:
         fetcher = Fetcher(client, Counters(), job.token)
         crawler = Crawler(
             pool, job, make_connector(job.platform, job.base_url, fetcher), fetcher, concurrency, on_progress
