@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 import asyncpg
+import httpx
 from litestar import Litestar
 from litestar.config.app import AppConfig
 from litestar.di import Provide
@@ -20,11 +21,16 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
+from api.controllers.audience import AudienceController, SegmentController
 from api.controllers.campaigns import CampaignController, ConversionController, FxController, IntegrationController
+from api.controllers.content import ContentController, DisclosureController
+from api.controllers.deliverables import BriefController, DeliverableController
 from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
+from api.controllers.outbound import OutboundWebhookController, ScheduleController, ShareLinkController
+from api.controllers.payouts import LedgerController
 from api.controllers.tracking import redirect_route
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
@@ -34,9 +40,16 @@ from api.settings import Settings
 from campaigns import repository as campaigns_repo
 from campaigns.tracking import Click, ClickBuffer
 from discovery import worker
+from discovery.netguard import guarded_client
 from graph.service import SnapshotCache
+from jobs import runner as jobs_runner
+from jobs.handlers import HANDLERS as JOB_HANDLERS
+from outbound import runner as outbound_runner
+from outbound.mailer import MailSettings
 from sql import migrate, tenancy
 from sql.server import Database, open_database
+from users import service as users
+from web import routes as web
 
 log = logging.getLogger("sorot.api")
 MAX_BODY = 1024 * 1024  # webhooks and JSON bodies over 1 MiB are refused with 413
@@ -57,11 +70,14 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 async with pool.acquire() as conn:
                     await migrate(conn)
                     first_key = await tenancy.bootstrap(conn)
+                    first_user = await users.bootstrap_admin(conn, first_key.key.org_id) if first_key else None
                 if first_key is not None and announce:
                     print(
                         f"Created org 'default'. Admin API key (shown once, keep it): {first_key.secret}",
                         flush=True,
                     )
+                if first_user is not None and announce:
+                    print(f"Web login: {first_user[0]} / {first_user[1]}  (shown once, keep it)", flush=True)
                 app.state.pool = pool
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache()
@@ -70,16 +86,32 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
                 app.state.clicks.start()
-                runner = asyncio.create_task(worker.serve(pool, allow_private=settings.allow_private_hosts))
+                runner = asyncio.create_task(
+                    worker.serve(
+                        pool, allow_private=settings.allow_private_hosts, host_concurrency=settings.host_concurrency
+                    )
+                )
+                job_client = guarded_client(settings.allow_private_hosts, timeout=httpx.Timeout(15.0, connect=5.0))
+                job_context = jobs_runner.Context(job_client, allow_private=settings.allow_private_hosts)
+                job_runner = asyncio.create_task(jobs_runner.serve(pool, JOB_HANDLERS, job_context))
+                sender = outbound_runner.start(
+                    pool, settings.base_url, MailSettings.from_env(), allow_private=settings.allow_private_hosts
+                )
                 if announce:
                     print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
+                    print(f"Web app: {settings.base_url}/login", flush=True)
                 try:
                     yield
                 finally:
+                    await outbound_runner.stop(sender)
                     await app.state.clicks.stop()  # a clean stop writes every buffered click
                     runner.cancel()
+                    job_runner.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await runner
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job_runner
+                    await job_client.aclose()
         finally:
             await asyncio.to_thread(database.stop)
 
@@ -103,7 +135,20 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             redirect_route(),
             WebhookController,
             ShortlistController,
+            BriefController,
+            DeliverableController,
+            ContentController,
+            DisclosureController,
+            LedgerController,
+            OutboundWebhookController,
+            ScheduleController,
+            ShareLinkController,
+            web.router(),
+            web.static_router(),
+            AudienceController,
+            SegmentController,
         ],
+        template_config=web.template_config(),
         lifespan=[_lifespan(settings, announce)],
         dependencies={
             "conn": Provide(provide_conn),
@@ -111,7 +156,7 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
         },
         middleware=[
             request_id_middleware,
-            DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS + web.PUBLIC_PATHS),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY,

@@ -16,6 +16,7 @@ from sql import migrate, tenancy
 from sql.errors import AppError
 from sql.server import open_database
 from sql.tenancy import ROLES
+from users import service as users
 
 
 def _run_with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[int]]) -> int:
@@ -76,6 +77,29 @@ def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_db(settings, work)
 
 
+def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
+    from jobs.__main__ import run
+
+    database = open_database(settings.database_url, settings.home)
+    try:
+        asyncio.run(run(database.url, once=args.once, workers=args.workers, allow_private=settings.allow_private_hosts))
+    finally:
+        database.stop()
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(conn: asyncpg.Connection) -> int:
+        org_id = args.org or await tenancy.org_id_by_name(conn, "default")
+        password = args.password or users.new_password()
+        user = await users.create_user(conn, org_id, args.email, password, args.role)
+        print(f"user:     {user.email} ({user.role})\npassword: {password}  (shown once)")
+        print(f"log in at {settings.base_url}/login")
+        return 0
+
+    return _run_with_db(settings, work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sorot",
@@ -105,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--name", default="", help="a label for the key")
     p.set_defaults(func=cmd_key_create)
+    p = sub.add_parser("jobs", help="run scheduled jobs (post refreshes) as they fall due")
+    p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
+    p.add_argument("--workers", type=int, default=2, help="jobs run at once (default 2)")
+    p.set_defaults(func=cmd_jobs)
+
+    user = sub.add_parser("user", help="manage people who log in to the web app")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    p = user_sub.add_parser("create", help="create a web user (prints a generated password unless --password is given)")
+    p.add_argument("email")
+    p.add_argument("--role", choices=ROLES, default="admin")
+    p.add_argument("--org", type=UUID, help="org id (default: the org named 'default')")
+    p.add_argument("--password", help="at least 10 characters (default: a generated one, printed once)")
+    p.set_defaults(func=cmd_user_create)
     cli_discovery.add_commands(sub)
     cli_erase.add_commands(sub)
     return parser

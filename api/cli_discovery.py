@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.settings import Settings
 from discovery import frontier, service, worker
+from discovery.budget import Budgets, PgStore
 from discovery.service import CrawlRequest
 from sql import Q, migrate, tenancy
 from sql.errors import NotFoundError
@@ -37,9 +40,19 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--max-followers", type=int, default=1000, help="followers read per account (default 1000)")
     p.add_argument("--max-following", type=int, default=200, help="followed accounts read per account (default 200)")
     p.add_argument("--posts", type=int, default=20, help="recent posts read per account (default 20)")
+    p.add_argument("--since", type=datetime.fromisoformat, help="read posts from this time on (ISO 8601)")
+    p.add_argument(
+        "--fresh-for", type=int, metavar="SECONDS", help="do not read again accounts read within SECONDS (re-crawls)"
+    )
     p.add_argument("--org", type=UUID, help="org that owns the crawl (default: the org named 'default')")
-    p.add_argument("--resume", type=UUID, metavar="CRAWL_ID", help="resume an unfinished crawl instead")
-    p.add_argument("--concurrency", type=int, default=8, help="accounts fetched at once (default 8)")
+    p.add_argument("--resume", type=UUID, metavar="CRAWL_ID", help="resume a stopped or unfinished crawl instead")
+    p.add_argument("--concurrency", type=int, default=8, help="accounts worked on at once (default 8)")
+    p.add_argument(
+        "--host-concurrency",
+        type=int,
+        default=4,
+        help="requests in flight per host within its rate budget (default 4)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_crawl)
 
@@ -53,7 +66,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("worker", help="run crawl workers that share queued crawls with the service")
-    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--concurrency", type=int, default=8, help="accounts worked on at once per crawl (default 8)")
+    p.add_argument("--host-concurrency", type=int, default=4, help="requests in flight per host (default 4)")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("simulate", help="serve a simulated social network (Mastodon and Bluesky APIs) on 127.0.0.1")
@@ -65,10 +79,17 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--window", type=float, default=300.0, help="rate-limit window in seconds (default 300)")
     p.add_argument("--token", help="require this bearer token")
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail (5xx, slow, truncated)")
+    p.add_argument(
+        "--gotosocial",
+        action="store_true",
+        help="limit like GoToSocial: window from the first request, Reset rounded down to the second, "
+        "a next link on every page",
+    )
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer (network round trip)")
     p.set_defaults(func=cmd_simulate)
 
 
-def _with_pool(settings: Settings, work: object) -> int:
+def _with_pool(settings: Settings, work: object, stopped: str = "stopped") -> int:
     database = open_database(settings.database_url, settings.home)
 
     async def go() -> int:
@@ -80,7 +101,7 @@ def _with_pool(settings: Settings, work: object) -> int:
     try:
         return asyncio.run(go())
     except KeyboardInterrupt:
-        console.print("stopped; resume with sorot crawl --resume <id>")
+        console.print(stopped)
         return 130
     finally:
         database.stop()
@@ -100,6 +121,8 @@ async def _create(pool: asyncpg.Pool, args: argparse.Namespace, settings: Settin
         max_followers=args.max_followers,
         max_following=args.max_following,
         posts_per_account=args.posts,
+        since=args.since,
+        fresh_for=args.fresh_for,
     )
     async with pool.acquire() as conn:
         first = await tenancy.bootstrap(conn)  # an empty database gets org 'default', as `sorot serve` does
@@ -128,8 +151,9 @@ async def _show_progress(pool: asyncpg.Pool, crawl_id: UUID, done: asyncio.Event
                 p = await frontier.progress(conn, crawl_id)
             c = p.counters
             info = (
-                f"accounts {c.accounts} follows {c.follows} posts {c.posts} interactions {c.interactions} "
-                f"requests {c.requests} retries {c.retries} errors {c.errors} waits {c.rate_limit_waits}"
+                f"expanded {c.accounts_expanded} accounts new {c.accounts_new} seen {c.accounts_seen} "
+                f"opted out {c.accounts_opted_out} follows new {c.follows_new} known {c.follows_known} "
+                f"posts {c.posts_new} requests {c.requests} 429s {c.rate_limited} waited {c.wait_seconds:.0f}s"
             )
             bar.update(task, completed=p.items_done, total=max(p.items_known, 1), info=info)
             if done.is_set():
@@ -139,24 +163,62 @@ async def _show_progress(pool: asyncpg.Pool, crawl_id: UUID, done: asyncio.Event
 
 
 def cmd_crawl(args: argparse.Namespace, settings: Settings) -> int:
+    current: list[UUID] = []
+
     async def work(pool: asyncpg.Pool) -> int:
+        if args.resume:
+            async with pool.acquire() as conn:
+                found = await frontier.get_any(conn, args.resume)
+                if found.status == "done":
+                    console.print(f"crawl {found.id} is already done; nothing to resume")
+                    return 0
+                await frontier.resume(conn, args.resume)
         crawl_id = args.resume or await _create(pool, args, settings)
+        current.append(crawl_id)
         done = asyncio.Event()
         shower = None if args.quiet else asyncio.create_task(_show_progress(pool, crawl_id, done))
+        budgets = Budgets(PgStore(pool), max(1, args.host_concurrency))
         try:
             status = await worker.run_crawl(
-                pool, crawl_id, allow_private=settings.allow_private_hosts, concurrency=args.concurrency
+                pool,
+                crawl_id,
+                allow_private=settings.allow_private_hosts,
+                concurrency=args.concurrency,
+                budgets=budgets,
             )
+        except asyncio.CancelledError:
+            # Ctrl-C: the crawl stays stopped (a running `sorot serve` leaves it alone) until resumed.
+            async with pool.acquire() as conn:
+                await frontier.stop(conn, crawl_id)
+            raise
         finally:
             done.set()
             if shower:
-                await shower
+                with contextlib.suppress(asyncio.CancelledError):
+                    await shower
         async with pool.acquire() as conn:
             final = await frontier.get_any(conn, crawl_id)
         console.print(f"crawl {crawl_id}: {status}" + (f" ({final.error})" if final.error else ""))
         return 0 if status == "done" else 1
 
-    return _with_pool(settings, work)
+    database = open_database(settings.database_url, settings.home)
+    try:
+        return asyncio.run(_migrated(database.url, work))
+    except KeyboardInterrupt:
+        if current:
+            console.print(f"crawl {current[0]} stopped; resume with: sorot crawl --resume {current[0]}")
+        else:
+            console.print("stopped before the crawl was created")
+        return 130
+    finally:
+        database.stop()
+
+
+async def _migrated(url: str, work: Callable[[asyncpg.Pool], Awaitable[int]]) -> int:
+    async with asyncpg.create_pool(url, min_size=1, max_size=20) as pool:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+        return await work(pool)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,10 +236,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     async def work(pool: asyncpg.Pool) -> int:
         console.print("worker running; Ctrl-C to stop (crawls stay resumable)")
-        await worker.serve(pool, allow_private=settings.allow_private_hosts, concurrency=args.concurrency)
+        await worker.serve(
+            pool,
+            allow_private=settings.allow_private_hosts,
+            concurrency=args.concurrency,
+            host_concurrency=max(1, args.host_concurrency),
+        )
         return 0
 
-    return _with_pool(settings, work)
+    return _with_pool(settings, work, "worker stopped; its crawls stay resumable")
 
 
 def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
@@ -187,7 +254,14 @@ def cmd_simulate(args: argparse.Namespace, settings: Settings) -> int:
 
     console.print(f"building a world of {args.accounts} accounts (seed {args.seed})...")
     world = build_world(args.accounts, seed=args.seed)
-    limits = Limits(rate_limit=args.rate_limit, window=args.window, token=args.token, fault_rate=args.fault_rate)
+    limits = Limits(
+        rate_limit=args.rate_limit,
+        window=args.window,
+        token=args.token,
+        fault_rate=args.fault_rate,
+        gotosocial=args.gotosocial,
+        latency=args.latency,
+    )
     print(
         f"simulator serving on http://{args.host}:{args.port} "
         f"(Mastodon API under /api/v1, Bluesky XRPC under /xrpc; accounts user0..user{world.n - 1})",

@@ -86,8 +86,8 @@ async def _crawl(api: httpx.AsyncClient, sim_url: str, accounts: int) -> dict[st
             c = crawl["counters"]
             bar.update(
                 task,
-                completed=min(c["accounts"], accounts),
-                info=f"follows {c['follows']:,} posts {c['posts']:,} interactions {c['interactions']:,}",
+                completed=min(c["accounts_new"], accounts),
+                info=f"follows {c['follows_new']:,} posts {c['posts_new']:,} interactions {c['interactions_new']:,}",
             )
             if crawl["status"] not in ("queued", "running"):
                 return crawl  # type: ignore[no-any-return]
@@ -143,8 +143,8 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as api:
         crawl = await _crawl(api, sim_url, accounts)
         console.print(
-            f"crawl {crawl['status']}: {crawl['counters']['accounts']:,} accounts, "
-            f"{crawl['counters']['follows']:,} follows, {crawl['counters']['requests']:,} requests"
+            f"crawl {crawl['status']}: {crawl['counters']['accounts_new']:,} accounts, "
+            f"{crawl['counters']['follows_new']:,} follows, {crawl['counters']['requests']:,} requests"
         )
         brands = (await api.get("/v1/accounts", params={"hashtag": TOPIC, "limit": 3})).json()["items"]
         ranking_request = {

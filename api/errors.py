@@ -14,6 +14,7 @@ from sql.errors import (
     AppError,
     AuthenticationError,
     ConflictError,
+    GoneError,
     NotFoundError,
     PermissionDeniedError,
     UpstreamError,
@@ -31,6 +32,7 @@ STATUS: dict[type[AppError], int] = {
     PermissionDeniedError: 403,
     AuthenticationError: 401,
     UpstreamError: 502,
+    GoneError: 410,
 }
 HTTP_CODES = {
     400: "bad-request",
@@ -39,6 +41,7 @@ HTTP_CODES = {
     404: "not-found",
     405: "method-not-allowed",
     409: "conflict",
+    410: "gone",
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation",
@@ -54,6 +57,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",

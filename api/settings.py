@@ -22,6 +22,7 @@ class Settings(msgspec.Struct, frozen=True):
     log_level: str = "INFO"
     pool_min: int = 2
     pool_max: int = 10
+    host_concurrency: int = 4  # crawl requests in flight per host from this process, within its rate budget
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +39,7 @@ class Settings(msgspec.Struct, frozen=True):
             log_level=env.get("SOROT_LOG_LEVEL", "INFO").upper(),
             pool_min=int(env.get("SOROT_POOL_MIN", "2")),
             pool_max=int(env.get("SOROT_POOL_MAX", "10")),
+            host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "4"))),
         )
 
     @property

@@ -42,11 +42,11 @@ async def crawl(database_url: str, sim_url: str, seeds: list[str], concurrency: 
     return {
         "seconds": seconds,
         "requests": p.counters.requests,
-        "follows": p.counters.follows,
-        "accounts": p.counters.accounts,
-        "posts": p.counters.posts,
-        "interactions": p.counters.interactions,
-        "waits": p.counters.rate_limit_waits,
+        "follows": p.counters.follows_new,
+        "accounts": p.counters.accounts_new,
+        "posts": p.counters.posts_new,
+        "interactions": p.counters.interactions_new,
+        "waits": p.counters.wait_seconds,
         "retries": p.counters.retries,
     }
 

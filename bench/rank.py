@@ -103,13 +103,13 @@ async def measure(db: str) -> dict[str, float]:
         platform="mastodon", topic=Topic(hashtags=[TOPIC_TAG]), target=Target(seed_accounts=top[:3]), limit=50
     )
     t = time.perf_counter()
-    first = await rank(conn, cache, None, req)
+    first = await rank(conn, cache, req)
     cold = time.perf_counter() - t
     t = time.perf_counter()
-    await rank(conn, cache, None, req)
+    await rank(conn, cache, req)
     warm = time.perf_counter() - t
     t = time.perf_counter()
-    report = await overlap_report(conn, cache, None, top)
+    report = await overlap_report(conn, cache, top)
     overlap_s = time.perf_counter() - t
     sizes = sorted(c.audience for c in report.creators)
     await conn.close()

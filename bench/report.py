@@ -23,8 +23,8 @@ from sql import tenancy
 
 # Our own ids and numbers only, formatted in, so each script runs as one batch.
 SETUP = """
-INSERT INTO accounts (platform, host, external_id, handle)
-SELECT 'mastodon', 'bench.test', g::text, 'creator' || g FROM generate_series(1, {creators}) g;
+INSERT INTO accounts (platform, host, external_id, handle, shared)
+SELECT 'mastodon', 'bench.test', g::text, 'creator' || g, true FROM generate_series(1, {creators}) g;
 INSERT INTO campaign_creators (org_id, campaign_id, account_id, platform, handle, fee, gifted, commission_pct,
                                other_costs, promo_code, slug)
 SELECT '{org}', '{campaign}', a.id, 'mastodon', a.handle, 100 + a.id % 50, 10, 5, 2.5, 'CODE' || a.id, 'slug' || a.id

@@ -52,6 +52,17 @@ class CreatorFigures(msgspec.Struct):
     engagements: int
     engagement_rate: Decimal | None
     emv: Decimal
+    # How reach and engagements were obtained (campaigns/audience.py): measured | reported | estimated | none.
+    reach_method: str = "none"
+    reach_basis: str = ""
+    engagement_method: str = "none"
+    posts: int = 0
+    views: int = 0
+    impressions: int = 0
+    likes: int = 0
+    comments: int = 0
+    shares: int = 0
+    saves: int = 0
 
 
 class Report(msgspec.Struct):
@@ -64,6 +75,7 @@ class Report(msgspec.Struct):
     fx_errors: list[str]
     creators: list[CreatorFigures]
     total: CreatorFigures
+    emv_formula: str = ""
 
 
 @dataclass

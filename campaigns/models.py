@@ -56,6 +56,8 @@ class Campaign(msgspec.Struct):
     reference_cpe: Decimal
     created_at: datetime
     archived_at: datetime | None
+    commission_hold_days: int = 30
+    fee_milestone: str = "live"
 
 
 class CreatorIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,6 +69,11 @@ class CreatorIn(msgspec.Struct, forbid_unknown_fields=True):
     commission_pct: Decimal = Decimal(0)
     other_costs: Decimal = Decimal(0)
     promo_code: str | None = None
+    profile_url: str | None = None
+    reported_followers: int | None = None
+    reported_followers_source: str | None = None
+    reported_followers_at: datetime | None = None
+    payout_currency: str | None = None
 
 
 class CostsPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -91,6 +98,12 @@ class Creator(msgspec.Struct):
     link: str
     created_at: datetime
     removed_at: datetime | None
+    profile_url: str | None = None
+    suggested_account_id: int | None = None
+    reported_followers: int | None = None
+    reported_followers_source: str | None = None
+    reported_followers_at: datetime | None = None
+    payout_currency: str | None = None
 
 
 class ConversionIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -14,8 +14,8 @@ from uuid import UUID
 
 import msgspec
 
+from campaigns import audience, content, creators, webhooks
 from campaigns import repository as repo
-from campaigns import webhooks
 from campaigns.attribution import attribute
 from campaigns.metrics import Report, report
 from campaigns.models import (
@@ -119,19 +119,15 @@ async def add_creator(conn: Conn, org_id: UUID, campaign_id: UUID, data: Creator
     if campaign.archived_at:
         raise ValidationError("the campaign is archived", field="campaign_id")
     _costs(data)
-    if data.account_id is None and not (data.handle and data.platform):
-        raise ValidationError("give account_id, or handle and platform", field="account_id")
-    account = await repo.find_account(conn, org_id, data.account_id, data.platform, data.handle)
-    if account is None:
-        raise ValidationError("no such account (or it opted out of indexing)", field="account_id")
-    code = data.promo_code or _generate_code(account["handle"])
+    who = await creators.resolve(conn, org_id, data)  # any platform; a crawled account is linked or suggested
+    code = data.promo_code or _generate_code(who.handle)
     if not _CODE.match(code):
         raise ValidationError("promo_code: 3-40 letters, digits, '-' or '_'", field="promo_code")
     slug = "".join(secrets.choice(SLUG_ALPHABET) for _ in range(10))
     values = [
-        account["id"],
-        account["platform"],
-        account["handle"],
+        who.account_id,
+        who.platform,
+        who.handle,
         data.fee,
         data.gifted,
         data.commission_pct,
@@ -139,7 +135,8 @@ async def add_creator(conn: Conn, org_id: UUID, campaign_id: UUID, data: Creator
         code,
         slug,
     ]
-    return await repo.add_creator(conn, org_id, campaign_id, values, base_url)
+    created = await repo.add_creator(conn, org_id, campaign_id, values, base_url)
+    return await creators.save_profile(conn, org_id, created, who, data, base_url)
 
 
 def _generate_code(handle: str) -> str:
@@ -355,9 +352,11 @@ async def campaign_report(
         raise ValidationError("to is before from", field="to")
     creators = await repo.list_creators(conn, org_id, campaign_id, True, base_url)
     inputs = await repo.report_inputs(conn, campaign_id, model, start, end)
+    per = await content.report_audience(conn, org_id, campaign, creators, inputs)  # reach/engagement + method
     bases = sorted({c["currency"].strip() for c in inputs["credits"]} - {currency})
     fx = await repo.fx_rates(conn, org_id, currency, bases) if bases else {}
-    return report(campaign, creators, inputs, currency, model, start, end, fx)
+    result = report(campaign, creators, inputs, currency, model, start, end, fx)
+    return audience.annotate(result, per, campaign.reference_cpm, campaign.reference_cpe)
 
 
 async def timeseries(

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import asyncpg
 
 from discovery import frontier
 from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import CrawlJob, Item, Status
-from discovery.models import Post
+from discovery.models import Engagement, InteractionKind, Post
 from discovery.netguard import RefusedAddressError
 from discovery.platforms.base import Connector
-from discovery.store import Batch, Scope, write_accounts, write_batch
+from discovery.store import Batch, Scope, Written, write_accounts, write_batch
+from sql import Conn
 from sql.errors import UpstreamError
 
 log = logging.getLogger("sorot.crawler")
@@ -34,6 +35,7 @@ class Found:
     children: list[str]
     child_depth: int
     resolved: str | None = None  # a seed's external id, once looked up
+    fresh: bool = False  # read recently enough (fresh_for): not read again
 
 
 class Crawler:
@@ -54,42 +56,70 @@ class Crawler:
         self.scope = Scope(job.org_id, job.shared)
 
     async def run(self) -> Status:
-        """Work until the frontier is empty (done), the crawl is cancelled, or it fails."""
+        """Work until the frontier is empty (done), the crawl is cancelled or stopped, or it fails. If this
+        task is cancelled (Ctrl-C), the requests counted so far are saved and the items it holds released."""
         async with self.pool.acquire() as lease:
             # Items are claimed through this one connection: its backend pid marks them as ours,
             # and if this process dies they become claimable again.
             if not await frontier.start(lease, self.job.id):
-                return "cancelled"
+                return await frontier.status(lease, self.job.id)
             busy: set[asyncio.Task[None]] = set()
-            while self._fatal is None:
-                free = self.concurrency - len(busy)
-                items = await frontier.claim(lease, self.job.id, free) if free else []
-                busy.update(asyncio.create_task(self._process(item)) for item in items)
-                if busy:
-                    _, busy = await asyncio.wait(busy, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                if not items:
-                    status = await self._settle(lease)
-                    if status is not None:
-                        return status
-                    await asyncio.sleep(0.5)  # other workers still hold items
-            await asyncio.gather(*busy, return_exceptions=True)
-            await frontier.finish(lease, self.job.id, "failed", self._fatal)
-            return "failed"
+            try:
+                while self._fatal is None:
+                    free = self.concurrency - len(busy)
+                    items = await frontier.claim(lease, self.job.id, free) if free else []
+                    busy.update(asyncio.create_task(self._process(item)) for item in items)
+                    if busy:
+                        _, busy = await asyncio.wait(busy, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+                        continue
+                    if not items:
+                        status = await self._settle(lease)
+                        if status is not None:
+                            return status
+                        await asyncio.sleep(0.5)  # other workers still hold items
+                await asyncio.gather(*busy, return_exceptions=True)
+                await self._flush(lease)
+                await frontier.release_mine(lease, self.job.id)
+                await frontier.finish(lease, self.job.id, "failed", self._fatal)
+                return "failed"
+            except asyncio.CancelledError:
+                for task in busy:
+                    task.cancel()
+                await asyncio.gather(*busy, return_exceptions=True)
+                await asyncio.shield(self._give_back(lease))
+                raise
+
+    async def _give_back(self, lease: asyncpg.pool.PoolConnectionProxy) -> None:
+        await self._flush(lease)
+        await frontier.release_mine(lease, self.job.id)
 
     async def _settle(self, lease: asyncpg.pool.PoolConnectionProxy) -> Status | None:
         current = await frontier.status(lease, self.job.id)
         if current != "running":
+            await self._flush(lease)
             return current
         pending, taken = await frontier.outstanding(lease, self.job.id)
         if pending == 0 and taken == 0:
+            await self._flush(lease)
             await frontier.finish(lease, self.job.id, "done")
             return "done"
         return None
 
+    def _fetch_delta(self) -> Counters:
+        now = self.fetcher.counters.copy()
+        delta = now.minus(self._flushed)
+        self._flushed = now
+        return delta
+
+    async def _flush(self, conn: Conn) -> None:
+        """Save the requests counted but not yet written with an item."""
+        await frontier.add_counters(conn, self.job.id, Written(), self._fetch_delta())
+
     async def _process(self, item: Item) -> None:
         try:
             await self._fetch_and_save(item)
+        except asyncio.CancelledError:
+            raise
         except Exception:
             # Anything unforeseen: give the item back (or fail it after repeated tries), never hang the crawl.
             log.exception("crawl item failed", extra={"crawl_id": str(self.job.id), "item": item.ref})
@@ -102,8 +132,11 @@ class Crawler:
         error: str | None = None
         try:
             found = await (self._hashtag(item) if item.kind == "hashtag" else self._account(item))
-        except (AuthError, RefusedAddressError) as e:  # a bad token, or the host now resolves somewhere private
+        except (AuthError, RefusedAddressError) as e:
+            # The token was refused, or the host now resolves to a refused address: nothing more will work.
+            # Give the item back so a resume redoes it; run() saves the counters and fails the crawl.
             self._fatal = e.detail
+            await self._release(item)
             return
         except PermanentError as e:
             found, error = Found(Batch(), [], item.depth), f"{item.kind} {item.ref}: {e}"
@@ -119,15 +152,10 @@ class Crawler:
             await frontier.release(conn, self.job.id, item)
 
     async def _save(self, item: Item, found: Found, error: str | None) -> None:
-        delta = Counters(
-            **{
-                f.name: getattr(self.fetcher.counters, f.name) - getattr(self._flushed, f.name)
-                for f in fields(Counters)
-            }
-        )
-        self._flushed = Counters(**vars(self.fetcher.counters))
+        delta = self._fetch_delta()
         if error:
             delta.errors += 1
+        expanded = item.kind != "hashtag" and bool(found.batch.expanded)
         for attempt in range(5):
             try:
                 async with self.pool.acquire() as conn:
@@ -138,7 +166,9 @@ class Crawler:
                         await frontier.mark_seen(conn, self.job.id, found.resolved, item.depth)
                     await frontier.enqueue(conn, self.job.id, found.children, found.child_depth)
                     await frontier.complete(conn, self.job.id, item, error)
-                    await frontier.add_counters(conn, self.job.id, written, delta)
+                    await frontier.add_counters(
+                        conn, self.job.id, written, delta, expanded=int(expanded), fresh=int(found.fresh)
+                    )
                 break
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
                 if attempt == 4:
@@ -151,39 +181,69 @@ class Crawler:
         c, job = self.connector, self.job
         profile = await (c.lookup(item.ref) if item.kind == "seed" else c.account(item.ref))
         found = Found(Batch(), [], item.depth + 1, resolved=profile.external_id if item.kind == "seed" else None)
-        if not found.batch.see(profile):
+        batch = found.batch
+        if not batch.see(profile):
             return found  # opted out: the handle is all we keep
         expand = item.depth < job.max_depth
+        if job.fresh_for is not None and (stored := await self._fresh(profile.external_id)) is not None:
+            found.fresh = True
+            found.children = stored if expand else []
+            return found
+        read = 0
         async for page in c.followers(profile, job.max_followers):
+            read += len(page)
             for follower in page:
-                found.batch.follow(follower, profile)
+                batch.follow(follower, profile)
                 if expand and not follower.opted_out:
                     found.children.append(follower.external_id)
+        if read < job.max_followers:
+            batch.all_followers.add(profile.external_id)
         if job.max_following:
+            read = 0
             async for page in c.following(profile, job.max_following):
+                read += len(page)
                 for followee in page:
-                    found.batch.follow(profile, followee)
+                    batch.follow(profile, followee)
                     if expand and not followee.opted_out:
                         found.children.append(followee.external_id)
-        for post in await c.posts(profile, job.posts_per_account, job.since):
-            if found.batch.post(post):
-                await self._engagement(post, found.batch)
+            if read < job.max_following:
+                batch.all_following.add(profile.external_id)
+        listing = await c.posts(profile, job.posts_per_account, job.since)
+        if job.posts_per_account and listing.covers_from is not None:
+            batch.post_lists[profile.external_id] = listing.covers_from
+        for post in listing.posts:
+            if batch.post(post):
+                await self._engagement(post, batch)
+        batch.expanded.add(profile.external_id)
         return found
 
+    async def _fresh(self, external_id: str) -> list[str] | None:
+        """The stored neighbours of an account read within ``fresh_for`` seconds, else None."""
+        job = self.job
+        async with self.pool.acquire() as conn:
+            return await frontier.fresh_neighbours(
+                conn, job, external_id, job.max_followers, job.max_following if job.max_following else 0
+            )
+
     async def _engagement(self, post: Post, batch: Batch) -> None:
+        """Who liked, reposted and replied; each list read completely replaces the stored one."""
         c = self.connector
+        lists: tuple[tuple[InteractionKind, int, Callable[[Post], Awaitable[list[Engagement]]]], ...] = (
+            ("like", post.like_count, c.likers),
+            ("repost", post.repost_count, c.reposters),
+            ("reply", post.reply_count, self._repliers),
+        )
         try:
-            if post.like_count:
-                for actor in await c.likers(post):
-                    batch.interact(actor, post, "like", None)
-            if post.repost_count:
-                for actor in await c.reposters(post):
-                    batch.interact(actor, post, "repost", None)
-            if post.reply_count:
-                for reply in await c.replies(post):
-                    batch.interact(reply.author, post, "reply", reply.created_at)
+            for kind, count, fetch in lists:
+                if count:
+                    for actor, at in await fetch(post):
+                        batch.interact(actor, post, kind, at)
+                batch.all_engagement.add((post.external_id, kind))
         except PermanentError as e:  # a post deleted meanwhile: keep the rest
             log.info("engagement unavailable", extra={"post": post.external_id, "error": str(e)})
+
+    async def _repliers(self, post: Post) -> list[Engagement]:
+        return [(reply.author, reply.created_at) for reply in await self.connector.replies(post)]
 
     async def _hashtag(self, item: Item) -> Found:
         found = Found(Batch(), [], item.depth)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from discovery.ratelimit import Pacer, retry_after
+from discovery.budget import Budgets, MemoryStore
+from discovery.netguard import guarded_client
 from sql.errors import UpstreamError
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
@@ -31,12 +31,30 @@ class AuthError(UpstreamError):
     code = "upstream-auth"
 
 
+class RateLimitedError(UpstreamError):
+    """A 429 to a fetcher that must not wait (a probe)."""
+
+
 @dataclass
 class Counters:
     requests: int = 0
     retries: int = 0
     errors: int = 0
-    rate_limit_waits: int = 0
+    rate_limited: int = 0  # 429 answers
+    wait_seconds: float = 0.0  # waited for the host's rate budget
+
+    def copy(self) -> Counters:
+        return Counters(**vars(self))
+
+    def minus(self, other: Counters) -> Counters:
+        return Counters(**{k: v - getattr(other, k) for k, v in vars(self).items()})
+
+
+def build_client(concurrency: int, timeout: float = 15.0, *, allow_private: bool) -> httpx.AsyncClient:
+    """The one place crawls and probes build their HTTP client: every connection goes only to a public
+    address, checked and pinned when it is opened (discovery/netguard.py)."""
+    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
+    return guarded_client(allow_private, timeout=httpx.Timeout(timeout, connect=5.0), limits=limits)
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -53,39 +71,51 @@ class Fetcher:
         token: str | None = None,
         max_retries: int = 6,
         backoff: float = 0.2,
+        budgets: Budgets | None = None,
+        wait_on_429: bool = True,
     ) -> None:
         self.client = client
         self.counters = counters
         self.token = token
         self.max_retries = max_retries
         self.backoff = backoff
-        self.pacers: dict[str, Pacer] = {}
-
-    def _pacer(self, url: str) -> Pacer:
-        host = urlsplit(url).netloc
-        return self.pacers.setdefault(host, Pacer())
+        self.budgets = budgets or Budgets(MemoryStore())
+        self.wait_on_429 = wait_on_429
 
     async def get(self, url: str, params: dict[str, Any] | None = None) -> tuple[Any, httpx.Headers]:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        pacer = self._pacer(url)
+        budget = self.budgets.host(urlsplit(url).netloc)
         attempt = 0
         while True:
-            await pacer.acquire()
+            lease = await budget.acquire()
+            self.counters.wait_seconds += lease.waited
+            response: httpx.Response | None = None
             try:
                 self.counters.requests += 1
                 response = await self.client.get(url, params=params, headers=headers)
-                pacer.observe(response.headers)
-                if response.status_code == 200:
-                    return response.json(), response.headers
-                problem = self._classify(response, pacer)
-                if response.status_code == 429:
-                    continue  # the pacer now holds every request until the window resets
-            except (httpx.TransportError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            except httpx.TransportError as e:
                 problem = f"{type(e).__name__}: {e}"
             finally:
-                pacer.release()
+                await budget.done(
+                    lease,
+                    response.headers if response is not None else None,
+                    response.status_code if response is not None else None,
+                )
+            if response is not None:
+                if response.status_code == 200:
+                    try:
+                        return response.json(), response.headers
+                    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                        problem = f"{type(e).__name__}: {e}"
+                elif response.status_code == 429:
+                    self.counters.rate_limited += 1
+                    if not self.wait_on_429:
+                        raise RateLimitedError(f"{response.url.host} answered 429 (rate limited)")
+                    continue  # the budget now holds every request to this host until the window resets
+                else:
+                    problem = self._classify(response)
             attempt += 1
             if attempt > self.max_retries:
                 self.counters.errors += 1
@@ -93,15 +123,10 @@ class Fetcher:
             self.counters.retries += 1
             await asyncio.sleep(self.backoff * 2 ** min(attempt - 1, 6) * (0.5 + random.random()))
 
-    def _classify(self, response: httpx.Response, pacer: Pacer) -> str:
+    def _classify(self, response: httpx.Response) -> str:
         status = response.status_code
-        if status == 429:
-            wait = retry_after(response.headers, time.time())
-            pacer.blocked_until(time.time() + (wait if wait is not None else 5.0))
-            self.counters.rate_limit_waits += 1
-            return "429 rate limited"
-        if status == 401:
-            raise AuthError(f"{response.url.host} refused the token ({status}): {_error_message(response)}")
+        if status in (401, 403):
+            raise AuthError(f"{response.url.host} refused the request ({status}): {_error_message(response)}")
         if status in RETRYABLE_STATUS:
             return f"{status} {_error_message(response)}"
         raise PermanentError(status, _error_message(response))

@@ -14,19 +14,46 @@ from discovery.store import Written
 from sql import Conn, Q, fetch_one
 from sql.errors import NotFoundError
 
-Status = Literal["queued", "running", "done", "failed", "cancelled"]
+Status = Literal["queued", "running", "done", "failed", "cancelled", "stopped"]
 ItemKind = Literal["seed", "account", "hashtag"]
 
 
 class CrawlCounters(msgspec.Struct):
-    accounts: int
-    follows: int
-    posts: int
-    interactions: int
-    requests: int
+    """What a crawl did; each counter means one thing (the README defines them)."""
+
+    accounts_expanded: int  # accounts whose followers, follows and posts were read (<= max_accounts)
+    accounts_fresh: int  # accounts not read again: read within fresh_for seconds
+    accounts_seen: int  # account views written, one per account per expanded account or hashtag
+    accounts_new: int  # accounts stored for the first time
+    accounts_updated: int  # stored accounts whose handle, counts, name, bio or opt-out changed
+    accounts_opted_out: int  # account views skipped as opted out (only the handle is kept)
+    follows_new: int
+    follows_known: int  # follows seen again
+    follows_ended: int  # follows a complete list no longer showed
+    posts_new: int
+    posts_updated: int  # counts or text changed
+    posts_deleted: int
+    interactions_new: int
+    interactions_ended: int  # likes, reposts, replies a complete list no longer showed
+    requests: int  # HTTP requests sent, 429s and retries included
     retries: int
-    errors: int
-    rate_limit_waits: int
+    errors: int  # items that failed for good (404, gone, repeated 5xx)
+    rate_limited: int  # 429 answers
+    wait_seconds: float  # time requests waited for the host's rate budget
+
+
+# Columns of version one keep their names; each now means the counter it maps to.
+_COLUMN = {
+    "accounts_new": "accounts",
+    "follows_new": "follows",
+    "posts_new": "posts",
+    "interactions_new": "interactions",
+    "rate_limited": "rate_limit_waits",
+}
+
+
+def counters_of(row: Any) -> CrawlCounters:
+    return CrawlCounters(**{k: row[_COLUMN.get(k, k)] for k in CrawlCounters.__struct_fields__})
 
 
 class Crawl(msgspec.Struct):
@@ -43,6 +70,7 @@ class Crawl(msgspec.Struct):
     max_following: int
     posts_per_account: int
     since: datetime | None
+    fresh_for: int | None
     status: Status
     error: str | None
     counters: CrawlCounters
@@ -68,6 +96,7 @@ class CrawlJob(msgspec.Struct, frozen=True):
     max_following: int
     posts_per_account: int
     since: datetime | None
+    fresh_for: int | None
 
 
 class Item(msgspec.Struct, frozen=True):
@@ -77,16 +106,9 @@ class Item(msgspec.Struct, frozen=True):
     attempts: int
 
 
-_COUNTERS = CrawlCounters.__struct_fields__
-
-
 def to_crawl(row: Any) -> Crawl:
-    d = dict(row)
-    counters = CrawlCounters(**{k: int(d.pop(k)) for k in _COUNTERS})
-    d["has_token"] = bool(d.pop("token"))
-    for k in ("org_id", "host", "enqueued"):
-        d.pop(k)
-    return Crawl(counters=counters, **d)
+    d = {k: row[k] for k in Crawl.__struct_fields__ if k not in ("counters", "has_token")}
+    return Crawl(counters=counters_of(row), has_token=bool(row["token"]), **d)
 
 
 def to_job(row: Any) -> CrawlJob:
@@ -110,6 +132,7 @@ async def create(conn: Conn, org_id: UUID, values: dict[str, Any]) -> Crawl:
         values["max_following"],
         values["posts_per_account"],
         values["since"],
+        values.get("fresh_for"),
         values.get("shared", False),
     )
     kinds = ["seed"] * len(values["seeds"]) + ["hashtag"] * len(values["hashtags"])
@@ -156,6 +179,31 @@ async def start(conn: Conn, crawl_id: UUID) -> bool:
     return await conn.fetchval(Q["crawls.start"], crawl_id) is not None
 
 
+async def resume(conn: Conn, crawl_id: UUID) -> Status:
+    """Queue a stopped, cancelled or failed crawl again; answers the status it has now."""
+    await conn.execute(Q["crawls.resume"], crawl_id)
+    return await status(conn, crawl_id)
+
+
+async def stop(conn: Conn, crawl_id: UUID) -> None:
+    """Ctrl-C: the crawl stays stopped (no worker picks it up) until resumed."""
+    await conn.execute(Q["crawls.stop"], crawl_id)
+
+
+async def release_mine(conn: Conn, crawl_id: UUID) -> None:
+    """Give back every item this connection's backend holds."""
+    await conn.execute(Q["crawls.release_mine"], crawl_id)
+
+
+async def fresh_neighbours(
+    conn: Conn, job: CrawlJob, external_id: str, followers: int, following: int
+) -> list[str] | None:
+    row = await conn.fetchrow(Q["store.fresh_account"], job.platform, job.host, external_id, followers, following)
+    if row is None or row["age"] is None or job.fresh_for is None or float(row["age"]) > job.fresh_for:
+        return None
+    return [*row["followers"], *row["following"]]
+
+
 async def finish(conn: Conn, crawl_id: UUID, status: Status, error: str | None = None) -> None:
     await conn.execute(Q["crawls.finish"], crawl_id, status, error)
 
@@ -192,18 +240,31 @@ async def enqueue(conn: Conn, crawl_id: UUID, external_ids: list[str], depth: in
         await conn.execute(Q["crawls.enqueue_accounts"], crawl_id, list(dict.fromkeys(external_ids)), depth)
 
 
-async def add_counters(conn: Conn, crawl_id: UUID, written: Written, fetched: Counters) -> None:
+async def add_counters(
+    conn: Conn, crawl_id: UUID, written: Written, fetched: Counters, *, expanded: int = 0, fresh: int = 0
+) -> None:
     await conn.execute(
         Q["crawls.add_counters"],
         crawl_id,
-        written.accounts,
-        written.follows,
-        written.posts,
-        written.interactions,
+        expanded,
+        fresh,
+        written.accounts_seen,
+        written.accounts_new,
+        written.accounts_updated,
+        written.accounts_opted_out,
+        written.follows_new,
+        written.follows_known,
+        written.follows_ended,
+        written.posts_new,
+        written.posts_updated,
+        written.posts_deleted,
+        written.interactions_new,
+        written.interactions_ended,
         fetched.requests,
         fetched.retries,
         fetched.errors,
-        fetched.rate_limit_waits,
+        fetched.rate_limited,
+        fetched.wait_seconds,
     )
 
 
@@ -218,9 +279,9 @@ async def progress(conn: Conn, crawl_id: UUID) -> Progress:
     row = await conn.fetchrow(Q["crawls.progress"], crawl_id)
     if row is None:
         raise NotFoundError(f"crawl {crawl_id} not found")
-    d = dict(row)
-    counters = CrawlCounters(**{k: int(d.pop(k)) for k in _COUNTERS})
-    return Progress(counters=counters, **d)
+    return Progress(
+        status=row["status"], counters=counters_of(row), items_done=row["items_done"], items_known=row["items_known"]
+    )
 
 
 async def expanded(conn: Conn, crawl_id: UUID) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
@@ -28,6 +28,9 @@ class Profile(msgspec.Struct, frozen=True):
     discoverable: bool | None = None
     noindex: bool = False
     labels: tuple[str, ...] = ()
+    # A short view (a post's author, a search hit, a partial account) that may lack the bio and flags
+    # an opt-out lives in: it can show an opt-out, never clear one.
+    partial: bool = False
 
     @property
     def opted_out(self) -> bool:
@@ -53,3 +56,25 @@ class Post(msgspec.Struct, frozen=True):
     quote_count: int = 0
     url: str = ""
     in_reply_to: str | None = None
+
+
+# Who engaged with a post, and when if the platform says (Bluesky likes carry createdAt).
+Engagement = tuple[Profile, datetime | None]
+
+
+class PostList(msgspec.Struct, frozen=True):
+    """An account's recent posts, and from when on the list is the whole truth: every post at or after
+    ``covers_from`` is in it (``None``: none can be told missing; ``EVERYTHING``: the whole history)."""
+
+    posts: list[Post]
+    covers_from: datetime | None
+
+    @classmethod
+    def of(cls, posts: list[Post], *, complete: bool, since: datetime | None) -> PostList:
+        if complete:
+            return cls(posts, since or EVERYTHING)
+        times = [p.created_at for p in posts if p.created_at is not None]
+        return cls(posts, min(times) if times and len(times) == len(posts) else None)
+
+
+EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)

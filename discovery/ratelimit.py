@@ -1,15 +1,17 @@
-"""Per-host pacing from the server's own rate-limit headers.
+"""One rate budget per host, from the server's own rate-limit headers: the pure part.
 
 Mastodon-API servers send ``X-RateLimit-Limit/Remaining/Reset`` (Reset an ISO 8601
-time); Bluesky sends ``RateLimit-Limit/Remaining/Reset`` (Reset in Unix seconds).
-The pacer spreads the requests still allowed evenly over what is left of the window,
-counting requests in flight, so a crawl runs close to the allowed rate without a 429.
+time; GoToSocial rounds it down to the second); Bluesky sends ``RateLimit-Limit/
+Remaining/Reset`` (Reset in Unix seconds). ``reserve`` spreads the requests still
+allowed evenly over what is left of the window, counting reservations in flight;
+``observe`` folds in each answer. A 429 or ``Remaining: 0`` holds the host until the
+Reset plus a margin that covers a Reset rounded to the second. ``discovery.budget``
+keeps this state in PostgreSQL so every crawl, worker and process shares it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
@@ -66,71 +68,129 @@ def retry_after(headers: HeaderMap, now: float) -> float | None:
     return max(0.0, limits[2] - now) if limits else None
 
 
-class Pacer:
-    """One host's budget. ``acquire`` before a request, ``observe`` every response."""
+ROUNDED_MARGIN = 1.05  # seconds after a Reset given to the second: the real one may be up to 1 s later
+MARGIN = 0.05  # seconds after a precise Reset
+LEASE_SECONDS = 60.0  # a reservation whose answer never came (its process died) stops counting after this
+DEFAULT_HOLD = 5.0  # after a 429 that says nothing about when to come back
 
-    def __init__(self) -> None:
-        self.limit: int | None = None
-        self.remaining: int | None = None
-        self.reset_at = 0.0
-        self.next_slot = 0.0
-        self.in_flight = 0
-        self.waits = 0
-        self.window: float | None = None  # learned from two consecutive Reset times
-        self.known_reset: float | None = None  # the latest Reset a server answer named
-        self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = time.time()
-                if self.remaining is None or self.limit is None:
-                    break
-                if now >= self.reset_at:
-                    # A new window began; until its first answer, assume it is as long as the last one.
-                    self.remaining = max(0, self.limit - self.in_flight)
-                    self.reset_at = self.reset_at + self.window if self.window else now + 1.0
-                    while self.reset_at <= now:
-                        self.reset_at += self.window or 1.0
-                if self.remaining > 0:
-                    gap = max(0.0, self.reset_at - now) / (self.remaining + 1)
-                    start = max(now, self.next_slot)
-                    self.next_slot = start + gap
-                    # Reserved now, so an answer arriving while we wait for our slot counts this request.
-                    self.remaining -= 1
-                    self.in_flight += 1
-                    if start > now:
-                        await asyncio.sleep(start - now)
-                    return
-                self.waits += 1
-                await asyncio.sleep(max(0.01, self.reset_at - now + 0.05))
-            self.in_flight += 1
+@dataclass
+class BudgetState:
+    """A host's budget as every process sees it. Times are Unix seconds."""
 
-    def release(self) -> None:
-        self.in_flight = max(0, self.in_flight - 1)
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float = 0.0
+    known_reset: float | None = None
+    window: float | None = None
+    hold_until: float = 0.0
+    next_slot: float = 0.0
+    leases: list[float] = field(default_factory=list)
+    rounded: bool = False
 
-    def observe(self, headers: HeaderMap) -> None:
-        now = time.time()
-        limits = read_limits(headers, now)
-        if limits is None:
-            return
+    @property
+    def margin(self) -> float:
+        return ROUNDED_MARGIN if self.rounded else MARGIN
+
+
+@dataclass(frozen=True)
+class Decision:
+    """``send_at`` (reserved; ``lease`` names the reservation), or come back at ``recheck_at``."""
+
+    send_at: float | None
+    recheck_at: float = 0.0
+    lease: float | None = None
+    unlimited: bool = False
+
+
+def _live(state: BudgetState, now: float) -> None:
+    state.leases = [t for t in state.leases if t > now]
+
+
+def reserve(state: BudgetState, now: float) -> Decision:
+    """Reserve one request if the budget allows it now (possibly for a slot a little later)."""
+    _live(state, now)
+    if now < state.hold_until:
+        return Decision(None, state.hold_until)
+    if state.limit is None:
+        return Decision(now, unlimited=True)
+    end = state.reset_at + state.margin
+    if now >= end:
+        # A new window began; until its first answer, assume it is as long as the last one.
+        state.remaining = max(0, state.limit - len(state.leases))
+        w = state.window
+        state.reset_at = max(state.reset_at + w, now + w) if w else now + 1.0
+        end = state.reset_at + state.margin
+    remaining = state.limit - len(state.leases) if state.remaining is None else state.remaining
+    if remaining <= 0:
+        state.remaining = 0
+        state.hold_until = max(state.hold_until, end)
+        return Decision(None, state.hold_until)
+    gap = max(0.0, state.reset_at - now) / (remaining + 1)
+    start = max(now, state.next_slot)
+    state.next_slot = start + gap
+    state.remaining = remaining - 1
+    lease = now + LEASE_SECONDS
+    state.leases.append(lease)
+    return Decision(start, lease=lease)
+
+
+def observe(
+    state: BudgetState,
+    now: float,
+    limits: tuple[int, int, float] | None,
+    *,
+    rounded: bool,
+    limited: bool,
+    retry: float | None,
+    lease: float | None,
+) -> None:
+    """Fold one answer into the budget (``limited``: it was a 429; ``retry``: its Retry-After)."""
+    if lease is not None and lease in state.leases:
+        state.leases.remove(lease)
+    _live(state, now)
+    if limits is not None:
         limit, remaining, reset = limits
-        if reset <= now:
-            return  # a late answer from a window that is already over
-        # Requests sent after this one may not be counted by the server yet: assume they are not.
-        server_view = max(0, remaining - max(0, self.in_flight - 1))
-        if self.known_reset is None or reset > self.known_reset + SAME_RESET:
-            if self.known_reset is not None:
-                step = reset - self.known_reset
-                self.window = step if self.window is None else min(self.window, step)
-            self.known_reset = reset
-            self.remaining = server_view
+        # A Reset to the second may be cut down (GoToSocial) or exact (an aligned window): only a host
+        # that never sent a fraction is held the extra second.
+        state.rounded = rounded if state.limit is None else state.rounded and rounded
+        state.limit = limit
+        same = SAME_RESET
+        # Requests reserved but not answered yet may not be counted by the server: assume they are not.
+        server_view = max(0, remaining - len(state.leases))
+        if state.known_reset is None or reset > state.known_reset + same:
+            if state.known_reset is not None:
+                step = reset - state.known_reset
+                state.window = step if state.window is None else min(state.window, step)
+            state.known_reset = reset
+            state.reset_at = reset
+            state.remaining = server_view
+        elif reset >= state.known_reset - same and reset + state.margin > now:
+            state.reset_at = max(state.reset_at, reset)
+            state.remaining = server_view if state.remaining is None else min(state.remaining, server_view)
+        if remaining == 0:
+            state.hold_until = max(state.hold_until, reset + state.margin)
+    if limited:
+        if retry is not None:
+            until = now + retry + (ROUNDED_MARGIN if float(retry).is_integer() else MARGIN)
+        elif limits is not None:
+            until = limits[2] + state.margin
         else:
-            self.remaining = server_view if self.remaining is None else min(self.remaining, server_view)
-        self.limit, self.reset_at = limit, reset
+            until = now + DEFAULT_HOLD
+        state.hold_until = max(state.hold_until, until, now + MARGIN)
+        state.remaining = 0
 
-    def blocked_until(self, reset: float) -> None:
-        """After a 429: nothing more until ``reset``."""
-        self.remaining = 0
-        self.reset_at = max(self.reset_at, reset)
-        self.waits += 1
+
+def rounded_reset(headers: HeaderMap) -> bool:
+    """Whether the Reset header is given to the whole second (GoToSocial, RateLimit-Reset seconds)."""
+    for name in ("x-ratelimit-reset", "ratelimit-reset"):
+        value = headers.get(name)
+        if value:
+            when = parse_time(value)
+            return when is None or when.microsecond == 0
+    return False
+
+
+def retry_after_seconds(headers: HeaderMap) -> float | None:
+    value = headers.get("retry-after")
+    return float(value) if value and value.strip().isdigit() else None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,10 +14,17 @@ from uuid import UUID
 import msgspec
 
 from discovery import frontier
-from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
+from discovery.fetcher import (
+    AuthError,
+    Counters,
+    Fetcher,
+    PermanentError,
+    RateLimitedError,
+    build_client,
+)
 from discovery.frontier import Crawl
 from discovery.models import Platform
-from discovery.netguard import check_base_url, check_host, guarded_client
+from discovery.netguard import check_base_url, check_host
 from discovery.platforms import make_connector
 from discovery.platforms.bluesky import PUBLIC_APPVIEW
 from sql import Conn
@@ -39,6 +49,7 @@ class CrawlRequest(msgspec.Struct, forbid_unknown_fields=True):
     max_following: int = 200
     posts_per_account: int = 20
     since: datetime | None = None
+    fresh_for: int | None = None  # seconds: accounts read more recently are not read again
 
 
 def validate(req: CrawlRequest) -> dict[str, Any]:
@@ -68,6 +79,8 @@ def validate(req: CrawlRequest) -> dict[str, Any]:
         "max_following": (0, 10_000_000),
         "posts_per_account": (0, 10_000),
     }
+    if req.fresh_for is not None and not 0 <= req.fresh_for <= 10 * 365 * 86400:
+        raise ValidationError("fresh_for must be between 0 and 315360000 seconds", field="fresh_for")
     for name, (low, high) in bounds.items():
         value = getattr(req, name)
         if not low <= value <= high:
@@ -80,29 +93,40 @@ def validate(req: CrawlRequest) -> dict[str, Any]:
         "hashtags": [t.lstrip("#").lower() for t in dict.fromkeys(req.hashtags)],
         **{name: getattr(req, name) for name in bounds},
         "since": req.since,
+        "fresh_for": req.fresh_for,
     }
 
 
 async def probe(values: dict[str, Any], allow_private: bool) -> None:
-    """Reach the server and look up each seed, so a bad host, token or seed is a 4xx now."""
+    """Reach the server with the crawl's token before the crawl is accepted, so a bad host, token or seed
+    is a 4xx now: each of the first seeds is looked up; a crawl of hashtags only reads one post of its
+    first hashtag (servers such as GoToSocial want the token for that too)."""
     await check_host(values["base_url"], allow_private)
     values["host"] = urlsplit(values["base_url"]).netloc
     platform: Platform = values["platform"]
-    async with guarded_client(allow_private, timeout=PROBE_TIMEOUT) as client:
+    async with build_client(2, PROBE_TIMEOUT, allow_private=allow_private) as client:
         connector = make_connector(
-            platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1)
+            platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1, wait_on_429=False)
         )
-        for seed in values["seeds"][:PROBED_SEEDS]:
+        checks: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+            (f"seed {seed!r}", functools.partial(connector.lookup, seed)) for seed in values["seeds"][:PROBED_SEEDS]
+        ]
+        if not checks:
+            tag = values["hashtags"][0]
+            checks.append((f"hashtag #{tag}", functools.partial(connector.hashtag, tag, 1)))
+        for what, check in checks:
             try:
-                await connector.lookup(seed)
+                await asyncio.wait_for(check(), PROBE_TIMEOUT * 2)
+            except RateLimitedError:
+                return  # reachable, but its budget is spent now: the crawl waits for it
             except AuthError as e:
                 raise ValidationError(f"the server refused the token: {e.detail}", field="token") from e
             except PermanentError as e:
-                raise ValidationError(
-                    f"seed {seed!r} was not found on {values['base_url']} ({e})", field="seeds"
-                ) from e
-            except UpstreamError as e:
-                raise ValidationError(f"cannot reach {values['base_url']}: {e.detail}", field="base_url") from e
+                field = "seeds" if what.startswith("seed") else "hashtags"
+                raise ValidationError(f"{what} was not found on {values['base_url']} ({e})", field=field) from e
+            except (UpstreamError, TimeoutError) as e:
+                detail = e.detail if isinstance(e, UpstreamError) else "no answer in time"
+                raise ValidationError(f"cannot reach {values['base_url']}: {detail}", field="base_url") from e
 
 
 def is_shared(values: dict[str, Any], shared_hosts: frozenset[str]) -> bool:

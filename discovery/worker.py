@@ -8,13 +8,13 @@ from collections.abc import Callable
 from uuid import UUID
 
 import asyncpg
-import httpx
 
 from discovery import frontier
+from discovery.budget import DEFAULT_HOST_CONCURRENCY, Budgets, PgStore
 from discovery.crawler import Crawler
-from discovery.fetcher import Counters, Fetcher
+from discovery.fetcher import Counters, Fetcher, build_client
 from discovery.frontier import Status
-from discovery.netguard import check_host, guarded_client
+from discovery.netguard import check_host
 from discovery.platforms import make_connector
 from sql.errors import AppError
 
@@ -27,8 +27,12 @@ async def run_crawl(
     *,
     allow_private: bool,
     concurrency: int = 8,
+    budgets: Budgets | None = None,
     on_progress: Callable[[], None] | None = None,
 ) -> Status:
+    """Run one crawl to its end. ``concurrency`` items are worked on at once; how many requests are in
+    flight per host is the budgets' business (shared by every crawl of this process)."""
+    budgets = budgets or Budgets(PgStore(pool))
     async with pool.acquire() as conn:
         job = await frontier.job(conn, crawl_id)
         if job is None:
@@ -38,9 +42,8 @@ async def run_crawl(
         except AppError as e:
             await frontier.finish(conn, crawl_id, "failed", e.detail)
             return "failed"
-    limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
-    async with guarded_client(allow_private, timeout=httpx.Timeout(15.0, connect=5.0), limits=limits) as client:
-        fetcher = Fetcher(client, Counters(), job.token)
+    async with build_client(max(concurrency, budgets.concurrency), allow_private=allow_private) as client:
+        fetcher = Fetcher(client, Counters(), job.token, budgets=budgets)
         crawler = Crawler(
             pool, job, make_connector(job.platform, job.base_url, fetcher), fetcher, concurrency, on_progress
         )
@@ -50,9 +53,17 @@ async def run_crawl(
 
 
 async def serve(
-    pool: asyncpg.Pool, *, allow_private: bool, concurrency: int = 8, poll: float = 1.0, max_crawls: int = 4
+    pool: asyncpg.Pool,
+    *,
+    allow_private: bool,
+    concurrency: int = 8,
+    host_concurrency: int = DEFAULT_HOST_CONCURRENCY,
+    poll: float = 1.0,
+    max_crawls: int = 4,
 ) -> None:
-    """Pick up queued and running crawls (also ones a killed process left) until cancelled."""
+    """Pick up queued and running crawls (also ones a killed process left) until cancelled. Every crawl
+    this process runs shares one budget per host with each other and with other processes."""
+    budgets = Budgets(PgStore(pool), host_concurrency)
     running: dict[UUID, asyncio.Task[Status]] = {}
     while True:
         try:
@@ -64,7 +75,7 @@ async def serve(
         for crawl_id in ids:
             if crawl_id not in running and len(running) < max_crawls:
                 running[crawl_id] = asyncio.create_task(
-                    run_crawl(pool, crawl_id, allow_private=allow_private, concurrency=concurrency)
+                    run_crawl(pool, crawl_id, allow_private=allow_private, concurrency=concurrency, budgets=budgets)
                 )
         for crawl_id, task in list(running.items()):
             if task.done():

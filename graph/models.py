@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 from uuid import UUID
 
 import msgspec
+
+from audience.models import AudienceFilter
+
+Objective = Literal["reach", "efficiency", "engagement", "custom"]
+COMPONENTS = ("reach", "topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank")
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "topic_rank": 0.30,
@@ -27,12 +33,15 @@ class Target(msgspec.Struct, forbid_unknown_fields=True):
 
     seed_accounts: list[int | str] = []
     accounts: list[int | str] = []
+    exclude: list[int | str] = []  # e.g. competitors' accounts: never candidates
+    segment: UUID | None = None  # a saved audience segment (POST /v1/segments): its members are the target
 
 
 class Filters(msgspec.Struct, forbid_unknown_fields=True):
     min_followers: int = 0
     max_followers: int | None = None
     min_authenticity: float = 0.0
+    max_bought_share: float = 0.2  # creators with more of their followers in follower farms are left out
 
 
 class RankingRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,10 +49,14 @@ class RankingRequest(msgspec.Struct, forbid_unknown_fields=True):
     topic: Topic = msgspec.field(default_factory=Topic)
     target: Target = msgspec.field(default_factory=Target)
     filters: Filters = msgspec.field(default_factory=Filters)
+    objective: Objective | None = None  # default "reach"; "custom" when only weights are given
     weights: dict[str, float] | None = None
+    exclude: list[int | str] = []  # accounts that are never candidates (the target's seeds never are)
+    fees: dict[str, Decimal] = {}  # account id -> fee, for "efficiency"; others use the default fee model
     limit: int = 50
     pool: int = 1000
     window_days: int = 90
+    audience: AudienceFilter | None = None  # e.g. {"languages": {"id": {"min": 0.4}}}: creators' audience shares
 
 
 class Component(msgspec.Struct):
@@ -51,12 +64,31 @@ class Component(msgspec.Struct):
     percentile: float
 
 
+class ExpectedReach(msgspec.Struct):
+    """Distinct credible target accounts one topical post of the creator is expected to reach."""
+
+    value: float
+    low: float  # 95% interval
+    high: float
+    text: str  # "~310 of your 1,343 target accounts (95% interval 250-380)"
+    target_followers: float  # K: credible followers inside the target (scaled up from a stored sample)
+    view_probability: float  # v: a follower sees one topical post
+    engagement_rate: float  # r: smoothed engagements per credible follower per topical post
+    first_hop: float  # K x v
+    second_hop: float  # S: through reposters
+    expected_engagements: float  # K x r: engagements from the target per topical post
+    topical_posts: int  # stored topical posts in the window the rate was learnt from
+    engagements_observed: int
+
+
 class RankedCreator(msgspec.Struct):
     rank: int
     account_id: int
     handle: str
     followers_count: int | None
-    score: float
+    score: float  # the objective's value: expected reach, reach per 100 of fee, engagements, or weighted score
+    expected_reach: ExpectedReach
+    fee: Decimal  # given, or the default fee model's
     components: dict[str, Component]
     authenticity_low: float
     authenticity_high: float
@@ -75,7 +107,10 @@ class Ranking(msgspec.Struct):
     edges_in_graph: int
     candidates_considered: int
     target_size: int
-    weights: dict[str, float]
+    objective: Objective
+    formula: str  # how ``score`` was computed, in words
+    weights: dict[str, float]  # custom objective only; empty otherwise
+    excluded: dict[str, int]  # accounts left out of the candidates, by reason
     creators: list[RankedCreator]
 
 
@@ -140,7 +175,8 @@ class ShortlistPick(msgspec.Struct):
     account_id: int
     handle: str
     fee: Decimal
-    marginal_reach: int
+    marginal_reach: float  # expected credible target accounts this pick adds to those before it
+    expected_reach: float  # alone
     score: float
     community: int
 
@@ -151,7 +187,7 @@ class Shortlist(msgspec.Struct):
     platform: str
     budget: Decimal
     total_fee: Decimal
-    reach: int
-    baseline_reach: int  # greedy by score within the same budget, for comparison
+    reach: int  # expected distinct credible target accounts reached by one topical post of each pick
+    baseline_reach: int  # taking creators in ranking order within the same budget, for comparison
     method: str
     picks: list[ShortlistPick]

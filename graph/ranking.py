@@ -46,16 +46,59 @@ def topic_rank(snap: Snapshot, restart: np.ndarray) -> np.ndarray:
     return pagerank(snap.weights, personalization=restart, prepared=snap.cache["prepared"])
 
 
-def candidate_pool(snap: Snapshot, order_by: np.ndarray, filters: Filters, size: int) -> np.ndarray:
-    """The ``size`` best eligible accounts by ``order_by``: not opted out, not farm members, in range."""
+BOT_LIKE = ("default_profile", "new_high_following", "farm_member")
+
+
+def eligibility(
+    snap: Snapshot, filters: Filters, excluded: np.ndarray, topical: np.ndarray | None
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Which accounts may be candidates, and how many were left out for each reason.
+
+    Never: the target's seeds and the ``exclude`` list, opted-out accounts, accounts that look like
+    bots themselves, accounts with more than ``max_bought_share`` of their followers in follower
+    farms, accounts without a stored topical post when a topic is given, accounts with no follower
+    at all, and accounts outside the follower range. Counts are
+    among the topic's posters (all accounts without a topic).
+    """
     a = snap.accounts
+    s = suspicion(snap)
     followers = a["followers_count"].fill_null(0).to_numpy()
-    eligible = ~a["opted_out"].to_numpy() & ~suspicion(snap).farm_member & (followers >= filters.min_followers)
-    eligible &= np.diff(snap.followers.indptr) > 0
+    stored = np.diff(snap.followers.indptr)
+    farm_followers = snap.followers @ s.farm_member.astype(np.float32)
+    bought = np.divide(farm_followers, stored, out=np.zeros(snap.n), where=stored > 0)
+    in_range = followers >= filters.min_followers
     if filters.max_followers is not None:
-        eligible &= followers <= filters.max_followers
+        in_range &= followers <= filters.max_followers
+    seed = np.zeros(snap.n, dtype=bool)
+    seed[excluded] = True
+    reasons = {
+        "seed_or_excluded": seed,
+        "opted_out": a["opted_out"].to_numpy().astype(bool),
+        "bot_like": np.logical_or.reduce([s.reasons[r] for r in BOT_LIKE]),
+        "bought_followers": bought > filters.max_bought_share,
+        "no_followers": (stored == 0) & (followers == 0),
+        "follower_range": ~in_range,
+    }
+    relevant = topical if topical is not None else np.ones(snap.n, dtype=bool)
+    ok = relevant.copy()
+    counts: dict[str, int] = {}
+    for reason, mask in reasons.items():
+        counts[reason] = int((ok & mask).sum())
+        ok &= ~mask
+    return ok, counts
+
+
+def candidate_pool(
+    snap: Snapshot, eligible: np.ndarray, reach_mask: np.ndarray, tie: np.ndarray, size: int
+) -> np.ndarray:
+    """The ``size`` eligible accounts with the most credible target followers (``reach_mask``), ties by ``tie``."""
     idx = np.flatnonzero(eligible)
-    best = idx[np.argsort(-order_by[idx], kind="stable")[:size]]
+    reachable = np.asarray(snap.followers[idx] @ reach_mask.astype(np.float32)).ravel()
+    # A hidden follower list: as many as its reported followers would hold at the graph's average share.
+    hidden = np.diff(snap.followers.indptr)[idx] == 0
+    reported = snap.accounts["followers_count"].fill_null(0).to_numpy()[idx]
+    reachable = np.where(hidden, reported * float(reach_mask.mean()) if reach_mask.size else 0.0, reachable)
+    best: np.ndarray = idx[np.lexsort((-tie[idx], -reachable))[:size]]
     return best
 
 
@@ -69,6 +112,7 @@ class AudienceStats:
     reachability: np.ndarray  # NaN when no follower has a known following count
     fit: np.ndarray  # NaN without a target
     coverage: np.ndarray
+    in_target: np.ndarray  # credible stored followers inside the target (all credible ones without a target)
 
 
 def audience_stats(snap: Snapshot, candidates: np.ndarray, target: np.ndarray | None) -> AudienceStats:
@@ -85,6 +129,7 @@ def audience_stats(snap: Snapshot, candidates: np.ndarray, target: np.ndarray | 
         reach = reachable / (b @ known.astype(np.float32))
         if target is None:
             fit = coverage = np.full(candidates.size, np.nan)
+            in_target = credible
         else:
             in_target = b @ (credible_mask * target.astype(np.float32))
             fit = np.where(credible > 0, in_target / credible, 0.0)
@@ -92,7 +137,7 @@ def audience_stats(snap: Snapshot, candidates: np.ndarray, target: np.ndarray | 
     intervals = [wilson(int(c), int(n)) for c, n in zip(credible, followers, strict=True)]
     low = np.array([i[0] for i in intervals])
     high = np.array([i[1] for i in intervals])
-    return AudienceStats(followers, credible, authenticity, low, high, reach, fit, coverage)
+    return AudienceStats(followers, credible, authenticity, low, high, reach, fit, coverage, in_target)
 
 
 def percentiles(values: np.ndarray) -> np.ndarray:

@@ -78,6 +78,34 @@ async def engagement(conn: Conn, account_ids: list[int], since: datetime) -> dic
     return {r["account_id"]: (float(r["median_engagements"]), int(r["posts"])) for r in rows}
 
 
+async def candidate_posts(
+    conn: Conn, account_ids: list[int], since: datetime, hashtags: list[str], keywords: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The candidates' original posts in the window (with a topical flag) and the interactions on them."""
+    patterns = [f"%{k.replace('%', '').replace('_', '')}%" for k in keywords]
+    posts = await _frame(
+        conn,
+        Q["graph.candidate_posts"],
+        {"post_id": pl.Int64, "account_id": pl.Int64, "topical": pl.Boolean},
+        account_ids,
+        since,
+        hashtags,
+        patterns,
+    )
+    interactions = await _frame(
+        conn,
+        Q["graph.candidate_post_interactions"],
+        {"post_id": pl.Int64, "actor_id": pl.Int64, "kind": pl.String},
+        account_ids,
+        since,
+    )
+    return posts, interactions
+
+
+async def bot_accounts(conn: Conn, account_ids: list[int]) -> set[int]:
+    return {r["id"] for r in await conn.fetch(Q["graph.bot_accounts"], account_ids)}
+
+
 async def handles(conn: Conn, org_id: UUID | None, account_ids: list[int]) -> dict[int, dict[str, Any]]:
     return {r["id"]: dict(r) for r in await conn.fetch(Q["graph.handles"], account_ids, org_id)}
 

@@ -9,17 +9,17 @@ from uuid import UUID
 
 import numpy as np
 
+from audience import service as audience_segments
 from graph import repository as repo
-from graph.authenticity import credibility, suspicion
+from graph.authenticity import credibility
 from graph.build import Snapshot, build_snapshot
 from graph.models import (
+    COMPONENTS,
     Audience,
-    Component,
     FollowerCommunity,
     OverlapCreator,
     OverlapPair,
     OverlapReport,
-    RankedCreator,
     Ranking,
     RankingRequest,
     Shortlist,
@@ -27,20 +27,9 @@ from graph.models import (
     ShortlistRequest,
 )
 from graph.overlap import incidence, overlap
-from graph.ranking import (
-    FOLLOWER_SAMPLE,
-    AudienceStats,
-    audience_stats,
-    candidate_pool,
-    communities,
-    effective_weights,
-    follower_communities,
-    global_metrics,
-    percentiles,
-    score,
-    topic_rank,
-)
-from graph.shortlist import Plan, shortlist
+from graph.ranking import FOLLOWER_SAMPLE, follower_communities
+from graph.scoring import Evidence, Ranked, finish, prepare, reach_mask, subset_pool
+from graph.shortlist import Coverage, Plan, shortlist
 from sql import Conn
 from sql.errors import NotFoundError, ValidationError
 
@@ -53,18 +42,17 @@ MIN_FEE = Decimal("50")
 
 
 class SnapshotCache:
-    """One snapshot per org and platform (each org's graph holds only what it may see), rebuilt when
-    the stored data changed."""
+    """One snapshot per platform, rebuilt when the stored data changed."""
 
     def __init__(self) -> None:
         self._snapshots: dict[tuple[UUID | None, str, int], tuple[tuple[object, ...], Snapshot]] = {}
         self._lock = asyncio.Lock()
 
     async def get(
-        self, conn: Conn, org_id: UUID | None, platform: str, window_days: int = DEFAULT_WINDOW_DAYS
+        self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS, org_id: UUID | None = None
     ) -> Snapshot:
-        """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)
-        among the accounts ``org_id`` may see (None: the shared public index only)."""
+        """Only accounts ``org_id`` may see are in its graph (None: the shared public index alone)."""
+        """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
         async with self._lock:
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             mark = (*await repo.fingerprint(conn, org_id, platform), today)
@@ -98,39 +86,53 @@ async def _ids(conn: Conn, org_id: UUID | None, platform: str, refs: list[int | 
 def _validate(req: RankingRequest) -> None:
     _check_platform(req.platform)
     t = req.topic
-    if not (t.hashtags or t.keywords or req.target.seed_accounts or req.target.accounts):
+    if not (t.hashtags or t.keywords or req.target.seed_accounts or req.target.accounts or req.target.segment):
         raise ValidationError("give a topic (hashtags or keywords) or a target audience, or both", field="topic")
     if not 1 <= req.limit <= 500:
         raise ValidationError("limit must be between 1 and 500", field="limit")
     if not 10 <= req.pool <= 20_000:
         raise ValidationError("pool must be between 10 and 20000", field="pool")
     if req.weights is not None:
-        unknown = set(req.weights) - {"topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank"}
+        unknown = set(req.weights) - set(COMPONENTS)
         if unknown or any(w < 0 for w in req.weights.values()) or not sum(req.weights.values()) > 0:
             raise ValidationError("weights: known components only, non-negative, not all zero", field="weights")
     if not 1 <= req.window_days <= 3650:
         raise ValidationError("window_days must be between 1 and 3650", field="window_days")
     if not 0 <= req.filters.min_authenticity <= 1:
         raise ValidationError("min_authenticity must be between 0 and 1", field="filters.min_authenticity")
+    if not 0 <= req.filters.max_bought_share <= 1:
+        raise ValidationError("max_bought_share must be between 0 and 1", field="filters.max_bought_share")
+    for key, fee in req.fees.items():
+        if not key.isdigit() or fee < 0:
+            raise ValidationError("fees: account id -> non-negative amount", field="fees")
 
 
-async def _target(conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
-    """The target audience as a mask: followers of the seed accounts plus the listed accounts."""
+async def _target(
+    conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """The target audience as a mask (followers of the seed accounts plus the listed accounts), and the
+    dense indices of accounts that are never candidates (the seeds and the ``exclude`` lists)."""
     t = req.target
-    if not (t.seed_accounts or t.accounts):
-        return None
-    target = np.zeros(snap.n, dtype=bool)
     seeds = snap.index(await _ids(conn, org_id, req.platform, t.seed_accounts, "target.seed_accounts"))
-    for s in seeds[seeds >= 0]:
+    seeds = seeds[seeds >= 0]
+    excluded = [seeds]
+    for refs, field in ((req.exclude, "exclude"), (t.exclude, "target.exclude")):
+        found = snap.index(await _ids(conn, org_id, req.platform, refs, field))
+        excluded.append(found[found >= 0])
+    never = np.unique(np.concatenate(excluded)).astype(np.int64)
+    if not (t.seed_accounts or t.accounts):
+        return None, never
+    target = np.zeros(snap.n, dtype=bool)
+    for s in seeds:
         target[snap.followers_of(int(s))] = True
     listed = snap.index(await _ids(conn, org_id, req.platform, t.accounts, "target.accounts"))
     target[listed[listed >= 0]] = True
-    return target
+    return target, never
 
 
 async def _restart(conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
     """topic_rank's restart weights: how often each account posted the topic."""
-    tags = [h.lower().lstrip("#") for h in req.topic.hashtags]
+    tags = _tags(req)
     if not (tags or req.topic.keywords):
         return None
     counts = await repo.topic_counts(conn, org_id, req.platform, tags, req.topic.keywords)
@@ -142,115 +144,39 @@ async def _restart(conn: Conn, org_id: UUID | None, snap: Snapshot, req: Ranking
     return restart
 
 
-async def rank(conn: Conn, cache: SnapshotCache, org_id: UUID | None, req: RankingRequest) -> Ranking:
-    ranking, _, _ = await rank_with_target(conn, cache, org_id, req)
-    return ranking
+def _tags(req: RankingRequest) -> list[str]:
+    return [h.lower().lstrip("#") for h in req.topic.hashtags]
 
 
-async def rank_with_target(
-    conn: Conn, cache: SnapshotCache, org_id: UUID | None, req: RankingRequest
-) -> tuple[Ranking, Snapshot, np.ndarray | None]:
+async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranking:
+    return (await rank_with_target(conn, cache, req, org_id)).ranking
+
+
+async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranked:
     _validate(req)
-    snap = await cache.get(conn, org_id, req.platform, req.window_days)
+    snap = await cache.get(conn, req.platform, req.window_days, org_id)
     restart = await _restart(conn, org_id, snap, req)
-    target = await _target(conn, org_id, snap, req)
-    weights = effective_weights(req.weights, restart is not None, target is not None)
-    candidates, topic, stats = await asyncio.to_thread(_prepare, snap, restart, target, req)
-    ids = snap.ids[candidates].tolist()
+    target, never = await _target(conn, org_id, snap, req)
+    if req.target.segment is not None:
+        members = await audience_segments.segment_target(conn, snap, org_id, req.target.segment)
+        target = members if target is None else target | members
+    pool = await asyncio.to_thread(prepare, snap, restart, target, never, req)
+    if req.audience is not None:
+        pool = subset_pool(pool, await audience_segments.filter_candidates(conn, snap, pool.candidates, req.audience))
+    ids = snap.ids[pool.candidates].tolist()
     since = datetime.now(UTC) - timedelta(days=req.window_days)
-    engagement = await repo.engagement(conn, ids, since)
-    names = await repo.handles(conn, org_id, ids)
-    ranking = await asyncio.to_thread(_finish, snap, req, weights, candidates, topic, stats, engagement, names, target)
-    return ranking, snap, target
-
-
-def _prepare(
-    snap: Snapshot, restart: np.ndarray | None, target: np.ndarray | None, req: RankingRequest
-) -> tuple[np.ndarray, np.ndarray | None, AudienceStats]:
-    g = global_metrics(snap)
-    topic = topic_rank(snap, restart) if restart is not None else None
-    order = topic if topic is not None else g.pagerank
-    candidates = candidate_pool(snap, order, req.filters, req.pool)
-    return candidates, topic, audience_stats(snap, candidates, target)
-
-
-def _finish(
-    snap: Snapshot,
-    req: RankingRequest,
-    weights: dict[str, float],
-    candidates: np.ndarray,
-    topic: np.ndarray | None,
-    stats: AudienceStats,
-    engagement: dict[int, tuple[float, int]],
-    names: dict[int, dict[str, object]],
-    target: np.ndarray | None,
-) -> Ranking:
-    g = global_metrics(snap)
-    ids = snap.ids[candidates]
-    reported = snap.accounts["followers_count"].to_numpy()[candidates].astype(float)
-    med = np.array([engagement.get(int(i), (np.nan, 0))[0] for i in ids])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(reported > 0, med / reported, np.nan)
-    raw = {
-        "topic_rank": topic[candidates] if topic is not None else np.full(candidates.size, np.nan),
-        "audience_fit": stats.fit,
-        "authenticity": stats.authenticity,
-        "engagement_rate": rate,
-        "pagerank": g.pagerank[candidates],
-    }
-    keep = stats.authenticity >= req.filters.min_authenticity
-    pct = {k: np.zeros(0) for k in raw}
-    raw = {k: v[keep] for k, v in raw.items()}
-    for k, v in raw.items():
-        pct[k] = percentiles(v)
-    totals = score(raw, weights)
-    order = np.argsort(-totals, kind="stable")[: req.limit]
-    chosen = candidates[keep][order]
-    labels = communities(snap, chosen)
-    creators = []
-    kept = np.flatnonzero(keep)
-    for rank_, (pos, label) in enumerate(zip(order, labels, strict=True), start=1):
-        i = int(kept[pos])
-        account_id = int(ids[i])
-        info = names.get(account_id, {})
-
-        def num(x: float) -> float | None:
-            return None if np.isnan(x) else float(x)
-
-        creators.append(
-            RankedCreator(
-                rank=rank_,
-                account_id=account_id,
-                handle=str(info.get("handle", "")),
-                followers_count=info.get("followers_count"),  # type: ignore[arg-type]
-                score=round(float(totals[pos]), 4),
-                components={
-                    k: Component(raw=num(float(raw[k][pos])), percentile=round(float(pct[k][pos]), 2)) for k in raw
-                },
-                authenticity_low=round(float(stats.low[i]), 4),
-                authenticity_high=round(float(stats.high[i]), 4),
-                sample_size=int(stats.followers[i]),
-                reachability=num(float(stats.reachability[i])),
-                target_coverage=num(float(stats.coverage[i])),
-                in_degree=int(g.in_degree[candidates[i]]),
-                core_number=int(g.core[candidates[i]]),
-                community=int(label),
-            )
-        )
-    return Ranking(
-        platform=req.platform,
-        snapshot_built_at=snap.built_at,
-        accounts_in_graph=snap.n,
-        edges_in_graph=int(snap.weights.nnz),
-        candidates_considered=int(keep.sum()),
-        target_size=int(target.sum()) if target is not None else 0,
-        weights=weights,
-        creators=creators,
+    posts = await repo.candidate_posts(conn, ids, since, _tags(req), req.topic.keywords)
+    evidence = Evidence(
+        posts=posts,
+        bots=await repo.bot_accounts(conn, ids),
+        engagement=await repo.engagement(conn, ids, since),
+        names=await repo.handles(conn, org_id, ids),
     )
+    return await asyncio.to_thread(finish, snap, req, pool, evidence, default_fee)
 
 
 async def overlap_report(
-    conn: Conn, cache: SnapshotCache, org_id: UUID | None, account_ids: list[int]
+    conn: Conn, cache: SnapshotCache, account_ids: list[int], org_id: UUID | None = None
 ) -> OverlapReport:
     if not 2 <= len(set(account_ids)) <= MAX_OVERLAP_IDS:
         raise ValidationError(f"give between 2 and {MAX_OVERLAP_IDS} distinct account ids", field="account_ids")
@@ -262,7 +188,7 @@ async def overlap_report(
     platforms = {str(names[i]["platform"]) for i in ids}
     if len(platforms) > 1:
         raise ValidationError("all accounts must be on one platform", field="account_ids")
-    snap = await cache.get(conn, org_id, platforms.pop())
+    snap = await cache.get(conn, platforms.pop(), org_id=org_id)
     dense = snap.index(ids)
     result = await asyncio.to_thread(lambda: overlap(incidence(snap, np.where(dense >= 0, dense, 0))))
     sizes = np.where(dense >= 0, result.sizes, 0)
@@ -287,11 +213,11 @@ async def overlap_report(
     )
 
 
-async def audience(conn: Conn, cache: SnapshotCache, org_id: UUID | None, account_id: int) -> Audience:
+async def audience(conn: Conn, cache: SnapshotCache, account_id: int, org_id: UUID | None = None) -> Audience:
     info = (await repo.handles(conn, org_id, [account_id])).get(account_id)
     if info is None:
         raise NotFoundError(f"account {account_id} not found")
-    snap = await cache.get(conn, org_id, str(info["platform"]))
+    snap = await cache.get(conn, str(info["platform"]), org_id=org_id)
     i = int(snap.index([account_id])[0])
     c = await asyncio.to_thread(credibility, snap, i)
     groups = (await asyncio.to_thread(follower_communities, snap, i))[:TOP_COMMUNITIES]
@@ -334,45 +260,49 @@ async def make_shortlist(conn: Conn, cache: SnapshotCache, org_id: UUID, req: Sh
     for key, fee in req.fees.items():
         if not key.isdigit() or fee < 0:
             raise ValidationError("fees: account id -> non-negative amount", field="fees")
-    ranking_req = RankingRequest(
-        **{**{f: getattr(req.ranking, f) for f in req.ranking.__struct_fields__}, "limit": req.candidates}
-    )
-    ranking, snap, target = await rank_with_target(conn, cache, org_id, ranking_req)
-    fees = [req.fees.get(str(c.account_id), default_fee(c.followers_count)) for c in ranking.creators]
-    if not ranking.creators or min(fees) > req.budget:
+    fields = {f: getattr(req.ranking, f) for f in req.ranking.__struct_fields__}
+    ranking_req = RankingRequest(**{**fields, "limit": req.candidates, "fees": {**req.ranking.fees, **req.fees}})
+    ranked = await rank_with_target(conn, cache, ranking_req, org_id)
+    creators = ranked.ranking.creators
+    fees = [c.fee for c in creators]
+    if not creators or min(fees) > req.budget:
         raise ValidationError("the budget is below every candidate's fee", field="budget")
-    plan, baseline = await asyncio.to_thread(_plan, snap, ranking, fees, req, target)
+    plan, baseline = await asyncio.to_thread(_plan, ranked, fees, req)
     picks = [
         ShortlistPick(
-            account_id=ranking.creators[p.index].account_id,
-            handle=ranking.creators[p.index].handle,
+            account_id=creators[p.index].account_id,
+            handle=creators[p.index].handle,
             fee=p.fee,
-            marginal_reach=p.marginal,
-            score=ranking.creators[p.index].score,
-            community=ranking.creators[p.index].community,
+            marginal_reach=round(p.marginal, 1),
+            expected_reach=creators[p.index].expected_reach.value,
+            score=creators[p.index].score,
+            community=creators[p.index].community,
         )
         for p in plan.picks
     ]
     return await repo.save_shortlist(
-        conn, org_id, req.ranking.platform, req, req.budget, plan.fee, plan.reach, plan.method, picks, baseline
+        conn, org_id, req.ranking.platform, req, req.budget, plan.fee, round(plan.reach), plan.method, picks, baseline
     )
 
 
-def _plan(
-    snap: Snapshot, ranking: Ranking, fees: list[Decimal], req: ShortlistRequest, target: np.ndarray | None
-) -> tuple[Plan, int]:
-    """The CELF plan, and the reach of simply taking creators in score order within the budget."""
-    reachable = ~suspicion(snap).suspect
-    if target is not None:
-        reachable &= target  # reach counts credible target-audience followers only
-    dense = snap.index([c.account_id for c in ranking.creators])
-    audiences = [snap.followers_of(int(d))[reachable[snap.followers_of(int(d))]] for d in dense]
-    plan = shortlist(audiences, fees, req.budget, req.k, [c.community for c in ranking.creators], req.max_per_community)
-    covered: set[int] = set()
-    spent, chosen = Decimal(0), 0
-    for a, f in zip(audiences, fees, strict=True):
+def _plan(ranked: Ranked, fees: list[Decimal], req: ShortlistRequest) -> tuple[Plan, int]:
+    """The CELF plan over expected coverage, and the reach of taking creators in ranking order within the budget."""
+    snap, est = ranked.snap, ranked.estimate
+    reachable = reach_mask(snap, ranked.target)
+    audiences = [snap.followers_of(int(d))[reachable[snap.followers_of(int(d))]] for d in ranked.candidates]
+    stored = np.array([a.size for a in audiences], dtype=float)
+    scales = np.where(stored > 0, est.target_followers / np.maximum(stored, 1), 1.0)
+
+    def coverage() -> Coverage:
+        return Coverage.of(audiences, est.view, scales, est.second_hop)
+
+    communities = [c.community for c in ranked.ranking.creators]
+    plan = shortlist(audiences, fees, req.budget, req.k, communities, req.max_per_community, coverage())
+    baseline, spent, chosen = coverage(), Decimal(0), 0
+    reach = 0.0
+    for i, f in enumerate(fees):
         if chosen < req.k and spent + f <= req.budget:
-            covered.update(a.tolist())
+            reach += baseline.add(i)
             spent += f
             chosen += 1
-    return plan, len(covered)
+    return plan, round(reach)

@@ -1,6 +1,13 @@
 """Budgeted maximum coverage: pick creators reaching the most unique people for a budget.
 
-Greedy by marginal unique reach per unit of fee with lazy (CELF) re-evaluation,
+Coverage is expected: creator i reaches each account of ``audiences[i]`` with probability
+``probs[i]`` (each stored account standing for ``scales[i]`` people when the crawl stored a
+sample), independently of the others, plus ``extra[i]`` people through reposts, counted as
+its own. An account is reached unless every chosen creator misses it, so the objective
+(sum over accounts of 1 - product of misses, plus extras) is monotone submodular and greedy
+applies. With probabilities 1 it is plain unique reach.
+
+Greedy by marginal expected reach per unit of fee with lazy (CELF) re-evaluation,
 then compared with the best single affordable creator; the better of the two keeps
 the (1 - 1/e)/2-style guarantee of budgeted coverage (Khuller, Moss, Naor 1999).
 Constraints: at most k creators, a total fee within budget, at most m per community.
@@ -18,16 +25,57 @@ import numpy as np
 @dataclass
 class Pick:
     index: int  # position in the candidate list
-    marginal: int
+    marginal: float
     fee: Decimal
 
 
 @dataclass
 class Plan:
     picks: list[Pick]
-    reach: int
+    reach: float
     fee: Decimal
     method: str  # "greedy" or "best_single"
+
+
+@dataclass
+class Coverage:
+    """Expected distinct reach of a growing set of creators."""
+
+    audiences: list[np.ndarray]
+    probs: np.ndarray
+    scales: np.ndarray
+    extra: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.miss = np.ones(max((int(a.max()) + 1 for a in self.audiences if a.size), default=0))
+
+    @classmethod
+    def of(
+        cls,
+        audiences: list[np.ndarray],
+        probs: list[float] | np.ndarray | None = None,
+        scales: list[float] | np.ndarray | None = None,
+        extra: list[float] | np.ndarray | None = None,
+    ) -> Coverage:
+        n = len(audiences)
+        return cls(
+            audiences,
+            np.ones(n) if probs is None else np.asarray(probs, dtype=float),
+            np.ones(n) if scales is None else np.asarray(scales, dtype=float),
+            np.zeros(n) if extra is None else np.asarray(extra, dtype=float),
+        )
+
+    def alone(self, i: int) -> float:
+        return float(self.audiences[i].size * self.probs[i] * self.scales[i] + self.extra[i])
+
+    def gain(self, i: int) -> float:
+        a = self.audiences[i]
+        return float(self.miss[a].sum() * self.probs[i] * self.scales[i] + self.extra[i])
+
+    def add(self, i: int) -> float:
+        gained = self.gain(i)
+        self.miss[self.audiences[i]] *= 1 - self.probs[i]
+        return gained
 
 
 def shortlist(
@@ -37,36 +85,37 @@ def shortlist(
     k: int,
     communities: list[int] | None = None,
     max_per_community: int | None = None,
+    coverage: Coverage | None = None,
 ) -> Plan:
-    """``audiences[i]``: sorted unique account indices creator i reaches."""
-    greedy = _celf(audiences, fees, budget, k, communities, max_per_community)
+    """``audiences[i]``: sorted unique account indices creator i reaches (``coverage`` says how surely)."""
+    cover = coverage or Coverage.of(audiences)
+    greedy = _celf(cover, fees, budget, k, communities, max_per_community)
     affordable = [i for i, f in enumerate(fees) if f <= budget]
-    best = max(affordable, key=lambda i: (audiences[i].size, -fees[i]), default=None)
-    if best is not None and audiences[best].size > greedy.reach:
-        return Plan(
-            [Pick(best, int(audiences[best].size), fees[best])], int(audiences[best].size), fees[best], "best_single"
-        )
+    best = max(affordable, key=lambda i: (cover.alone(i), -fees[i]), default=None)
+    if best is not None and cover.alone(best) > greedy.reach + 1e-9:
+        return Plan([Pick(best, cover.alone(best), fees[best])], cover.alone(best), fees[best], "best_single")
     return greedy
 
 
 def _celf(
-    audiences: list[np.ndarray],
+    cover: Coverage,
     fees: list[Decimal],
     budget: Decimal,
     k: int,
     communities: list[int] | None,
     max_per_community: int | None,
 ) -> Plan:
-    covered = np.zeros(max((int(a.max()) + 1 for a in audiences if a.size), default=0), dtype=bool)
+    cover = Coverage(cover.audiences, cover.probs, cover.scales, cover.extra)  # a fresh miss vector
     per_community: dict[int, int] = {}
     spent = Decimal(0)
     picks: list[Pick] = []
+    reach = 0.0
 
-    def ratio(gain: int, fee: Decimal) -> float:
+    def ratio(gain: float, fee: Decimal) -> float:
         return gain / float(fee) if fee > 0 else float("inf") if gain else 0.0
 
     # Heap of (-gain per fee, index, round the gain was computed in).
-    heap = [(-ratio(int(a.size), fees[i]), i, 0) for i, a in enumerate(audiences)]
+    heap = [(-ratio(cover.alone(i), fees[i]), i, 0) for i in range(len(cover.audiences))]
     heapq.heapify(heap)
     while heap and len(picks) < k:
         _, i, computed = heapq.heappop(heap)
@@ -79,15 +128,14 @@ def _celf(
         ):
             continue
         if computed != len(picks):  # stale: recompute the marginal gain, push back
-            gain = int((~covered[audiences[i]]).sum())
-            heapq.heappush(heap, (-ratio(gain, fees[i]), i, len(picks)))
+            heapq.heappush(heap, (-ratio(cover.gain(i), fees[i]), i, len(picks)))
             continue
-        gain = int((~covered[audiences[i]]).sum())
-        if gain == 0:
+        if cover.gain(i) <= 1e-12:
             break
-        covered[audiences[i]] = True
+        gain = cover.add(i)
+        reach += gain
         spent += fees[i]
         picks.append(Pick(i, gain, fees[i]))
         if communities is not None:
             per_community[communities[i]] = per_community.get(communities[i], 0) + 1
-    return Plan(picks, int(covered.sum()), spent, "greedy")
+    return Plan(picks, reach, spent, "greedy")

@@ -45,3 +45,9 @@ class UpstreamError(AppError):
     """A platform or remote server could not be used (unreachable, refused, bad token)."""
 
     code = "upstream"
+
+
+class GoneError(AppError):
+    """Something that existed and was withdrawn: a revoked or expired share link."""
+
+    code = "gone"

@@ -125,3 +125,10 @@ async def bootstrap(conn: Conn) -> NewApiKey | None:
             return None
         org = await create_org(conn, "default")
         return await create_key(conn, org.id, "admin", name="bootstrap")
+
+
+async def org_id_by_name(conn: Conn, name: str) -> UUID:
+    org_id: UUID | None = await conn.fetchval(Q["tenancy.org_by_name"], name)
+    if org_id is None:
+        raise NotFoundError(f"no org named {name!r}; pass --org, or start `sorot serve` once to create 'default'")
+    return org_id

@@ -10,16 +10,28 @@ import asyncpg
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from api.auth import READERS, WRITERS
 from api.export import csv_response, wants_csv
 from graph import repository, service
-from graph.models import Audience, OverlapReport, OverlapRequest, Ranking, RankingRequest, Shortlist, ShortlistRequest
+from graph.models import (
+    COMPONENTS,
+    Audience,
+    OverlapReport,
+    OverlapRequest,
+    Ranking,
+    RankingRequest,
+    Shortlist,
+    ShortlistRequest,
+)
 from sql.tenancy import Principal
 
 Format = Annotated[str | None, Parameter(description="json (default) or csv")]
-COMPONENTS = ("topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank")
+# The handlers answer a Struct, or CSV with ?format=csv: the schema documents the JSON answer.
+RANKING_200 = {200: ResponseSpec(data_container=Ranking, description="Ranked creators (text/csv with ?format=csv)")}
+SHORTLIST_200 = {200: ResponseSpec(data_container=Shortlist, description="The shortlist (text/csv with ?format=csv)")}
 
 
 def ranking_csv(ranking: Ranking) -> Response[str]:
@@ -28,7 +40,12 @@ def ranking_csv(ranking: Ranking) -> Response[str]:
         "account_id",
         "handle",
         "followers_count",
+        "objective",
         "score",
+        "expected_reach",
+        "expected_reach_low",
+        "expected_reach_high",
+        "fee",
         *[f"{c}_{kind}" for c in COMPONENTS for kind in ("raw", "percentile")],
         "authenticity_low",
         "authenticity_high",
@@ -48,7 +65,12 @@ def ranking_csv(ranking: Ranking) -> Response[str]:
                 c.account_id,
                 c.handle,
                 c.followers_count,
+                ranking.objective,
                 c.score,
+                c.expected_reach.value,
+                c.expected_reach.low,
+                c.expected_reach.high,
+                c.fee,
                 *comps,
                 c.authenticity_low,
                 c.authenticity_high,
@@ -65,12 +87,11 @@ def ranking_csv(ranking: Ranking) -> Response[str]:
 
 def shortlist_csv(s: Shortlist) -> Response[str]:
     rows = [
-        [i, p.account_id, p.handle, p.fee, p.marginal_reach, p.score, p.community]
+        [i, p.account_id, p.handle, p.fee, p.marginal_reach, p.expected_reach, p.score, p.community]
         for i, p in enumerate(s.picks, start=1)
     ]
-    return csv_response(
-        f"shortlist-{s.id}.csv", ["order", "account_id", "handle", "fee", "marginal_reach", "score", "community"], rows
-    )
+    header = ["order", "account_id", "handle", "fee", "marginal_reach", "expected_reach", "score", "community"]
+    return csv_response(f"shortlist-{s.id}.csv", header, rows)
 
 
 class GraphController(Controller):
@@ -82,7 +103,8 @@ class GraphController(Controller):
         operation_id="RankCreators",
         guards=[READERS],
         status_code=200,
-        summary="Rank creators by topic, audience fit, authenticity and engagement (?format=csv)",
+        summary="Rank creators by expected reach of the target audience, or another objective (?format=csv)",
+        responses=RANKING_200,
     )
     async def rank(
         self,
@@ -92,7 +114,7 @@ class GraphController(Controller):
         state: State,
         format: FromQuery[Format] = None,
     ) -> Any:
-        ranking = await service.rank(conn, state.graph_cache, principal.org_id, data)
+        ranking = await service.rank(conn, state.graph_cache, data, principal.org_id)
         return ranking_csv(ranking) if wants_csv(format) else ranking
 
     @post(
@@ -109,7 +131,7 @@ class GraphController(Controller):
         principal: NamedDependency[Principal],
         state: State,
     ) -> OverlapReport:
-        return await service.overlap_report(conn, state.graph_cache, principal.org_id, data.account_ids)
+        return await service.overlap_report(conn, state.graph_cache, data.account_ids, principal.org_id)
 
     @get(
         "/accounts/{account_id:int}/audience",
@@ -124,7 +146,7 @@ class GraphController(Controller):
         principal: NamedDependency[Principal],
         state: State,
     ) -> Audience:
-        return await service.audience(conn, state.graph_cache, principal.org_id, account_id)
+        return await service.audience(conn, state.graph_cache, account_id, principal.org_id)
 
 
 class ShortlistController(Controller):
@@ -157,7 +179,13 @@ class ShortlistController(Controller):
     ) -> list[Shortlist]:
         return await repository.list_shortlists(conn, principal.org_id, before, limit)
 
-    @get("/{shortlist_id:uuid}", operation_id="GetShortlist", guards=[READERS], summary="One shortlist (?format=csv)")
+    @get(
+        "/{shortlist_id:uuid}",
+        operation_id="GetShortlist",
+        guards=[READERS],
+        summary="One shortlist (?format=csv)",
+        responses=SHORTLIST_200,
+    )
     async def get_shortlist(
         self,
         shortlist_id: FromPath[UUID],

@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from discovery.fetcher import Fetcher
-from discovery.models import Platform, Post, Profile
+from discovery.models import Engagement, Platform, Post, PostList, Profile
 from discovery.text import as_int, hashtags_in, parse_time
 
 PUBLIC_APPVIEW = "https://public.api.bsky.app"
+BSKY_WEB = "https://bsky.app"
 PAGE = 100
 
 
@@ -29,6 +30,9 @@ def parse_profile(data: dict[str, Any]) -> Profile:
         created_at=parse_time(data.get("createdAt")),
         is_bot="bot" in labels,
         labels=labels,
+        # profileViewBasic (post authors, search hits, thread replies) has no description: it cannot
+        # tell whether the bio says #nobot.
+        partial="description" not in data,
     )
 
 
@@ -52,12 +56,18 @@ def _facet_mentions(record: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def post_url(uri: str, handle: str) -> str:
+def web_base(appview: str) -> str:
+    """Where people read the posts of an AppView: bsky.app for Bluesky's own, the AppView itself otherwise."""
+    host = urlsplit(appview).hostname or ""
+    return BSKY_WEB if host == "bsky.app" or host.endswith(".bsky.app") else appview.rstrip("/")
+
+
+def post_url(uri: str, handle: str, web: str = BSKY_WEB) -> str:
     rkey = uri.rsplit("/", 1)[-1]
-    return f"https://bsky.app/profile/{handle}/post/{rkey}"
+    return f"{web}/profile/{handle}/post/{rkey}"
 
 
-def parse_post(data: dict[str, Any]) -> Post:
+def parse_post(data: dict[str, Any], web: str = BSKY_WEB) -> Post:
     raw = data.get("record")
     record: dict[str, Any] = raw if isinstance(raw, dict) else {}
     author = parse_profile(data["author"])
@@ -74,15 +84,15 @@ def parse_post(data: dict[str, Any]) -> Post:
         repost_count=as_int(data.get("repostCount")) or 0,
         reply_count=as_int(data.get("replyCount")) or 0,
         quote_count=as_int(data.get("quoteCount")) or 0,
-        url=post_url(str(data["uri"]), author.handle),
+        url=post_url(str(data["uri"]), author.handle, web),
         in_reply_to=str(reply["parent"]["uri"]) if reply and isinstance(reply.get("parent"), dict) else None,
     )
 
 
-def parse_thread_replies(data: dict[str, Any]) -> list[Post]:
+def parse_thread_replies(data: dict[str, Any], web: str = BSKY_WEB) -> list[Post]:
     thread = data.get("thread") or {}
     return [
-        parse_post(r["post"])
+        parse_post(r["post"], web)
         for r in thread.get("replies") or []
         if isinstance(r, dict) and isinstance(r.get("post"), dict)
     ]
@@ -94,6 +104,7 @@ class BlueskyConnector:
     def __init__(self, base_url: str, fetcher: Fetcher) -> None:
         self.base = (base_url or PUBLIC_APPVIEW).rstrip("/")
         self.host = urlsplit(self.base).netloc
+        self.web = web_base(self.base)
         self.fetcher = fetcher
 
     async def _call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -131,38 +142,42 @@ class BlueskyConnector:
     def following(self, account: Profile, limit: int) -> AsyncIterator[list[Profile]]:
         return self._profiles("app.bsky.graph.getFollows", {"actor": account.external_id}, "follows", limit)
 
-    async def posts(self, account: Profile, limit: int, since: datetime | None) -> list[Post]:
+    async def posts(self, account: Profile, limit: int, since: datetime | None) -> PostList:
         out: list[Post] = []
         params = {"actor": account.external_id, "filter": "posts_no_replies"}
+        read = 0
+        ended_by_time = False
         async for page in self._pages("app.bsky.feed.getAuthorFeed", params, "feed", limit):
+            read += len(page)
             # Reposts of others' posts show up in the author feed with a "reason": not this author's posts.
-            batch = [parse_post(item["post"]) for item in page if not item.get("reason")]
+            batch = [parse_post(item["post"], self.web) for item in page if not item.get("reason")]
             fresh = [p for p in batch if since is None or p.created_at is None or p.created_at >= since]
             out.extend(p for p in fresh if p.author.external_id == account.external_id)
             if len(fresh) < len(batch):
+                ended_by_time = True
                 break
-        return out
+        return PostList.of(out, complete=ended_by_time or read < limit, since=since)
 
-    async def likers(self, post: Post) -> list[Profile]:
-        out: list[Profile] = []
+    async def likers(self, post: Post) -> list[Engagement]:
+        out: list[Engagement] = []
         async for page in self._pages("app.bsky.feed.getLikes", {"uri": post.external_id}, "likes", 100_000):
-            out.extend(parse_profile(like["actor"]) for like in page)
+            out.extend((parse_profile(like["actor"]), parse_time(like.get("createdAt"))) for like in page)
         return out
 
-    async def reposters(self, post: Post) -> list[Profile]:
-        out: list[Profile] = []
+    async def reposters(self, post: Post) -> list[Engagement]:
+        out: list[Engagement] = []
         params = {"uri": post.external_id}
         async for page in self._profiles("app.bsky.feed.getRepostedBy", params, "repostedBy", 100_000):
-            out.extend(page)
+            out.extend((p, None) for p in page)
         return out
 
     async def replies(self, post: Post) -> list[Post]:
         body = await self._call("app.bsky.feed.getPostThread", {"uri": post.external_id, "depth": 1, "parentHeight": 0})
-        return parse_thread_replies(body)
+        return parse_thread_replies(body, self.web)
 
     async def hashtag(self, tag: str, limit: int) -> list[Post]:
         out: list[Post] = []
         params = {"q": f"#{tag.lstrip('#')}", "tag": tag.lstrip("#"), "sort": "latest"}
         async for page in self._pages("app.bsky.feed.searchPosts", params, "posts", limit):
-            out.extend(parse_post(p) for p in page)
+            out.extend(parse_post(p, self.web) for p in page)
         return out

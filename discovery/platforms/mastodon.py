@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from discovery.fetcher import Fetcher
-from discovery.models import Platform, Post, Profile
+from discovery.models import Engagement, Platform, Post, PostList, Profile
 from discovery.text import as_int, hashtags_in, is_default_avatar, parse_time, strip_html
 
 FOLLOW_PAGE = 80
@@ -32,6 +32,8 @@ def parse_account(data: dict[str, Any]) -> Profile:
         is_bot=bool(data.get("bot")),
         discoverable=data.get("discoverable") if isinstance(data.get("discoverable"), bool) else None,
         noindex=bool(data.get("noindex")),
+        # Mastodon's partial accounts (grouped notifications) and other short forms carry no note.
+        partial="note" not in data,
     )
 
 
@@ -75,22 +77,42 @@ class MastodonConnector:
         self.base = base_url.rstrip("/")
         self.host = urlsplit(self.base).netloc
         self.fetcher = fetcher
+        self._page_size: dict[str, int] = {}  # kind of listing -> the page size the server caps at
+        self._learnt: set[str] = set()
+        self._probing: dict[str, int] = {}
 
-    async def _pages(self, path: str, params: dict[str, Any], limit: int) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _pages(
+        self, kind: str, path: str, params: dict[str, Any], limit: int
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Pages of a listing. A page shorter than the server's page size ends it (GoToSocial sends a next
+        link on every page, so following it would cost one empty page per listing). The page size is
+        what we asked for unless the server showed it caps lower: the first short page of each kind of
+        listing with a next link is followed once to find out."""
         url: str | None = self.base + path
         query: dict[str, Any] | None = params
+        asked = int(params["limit"])
         seen = 0
         while url and seen < limit:
             body, headers = await self.fetcher.get(url, query)
             query = None  # the next link carries every parameter (httpx would replace its query with ours)
             items = body if isinstance(body, list) else []
+            got = len(items)
+            if kind in self._probing:
+                if got:
+                    self._page_size[kind] = self._probing[kind]  # the server caps pages below what we asked
+                self._probing.pop(kind)
             items = items[: limit - seen]
             seen += len(items)
             if items:
                 yield items
-            url = next_link(headers.get("link")) if items else None
+            url = next_link(headers.get("link")) if got else None
             if url and urlsplit(url).netloc != self.host:
                 url = None  # a next link to another host is never followed
+            if url and got < self._page_size.get(kind, asked):
+                if kind in self._page_size or kind in self._learnt:
+                    return  # a short page: the listing is over
+                self._learnt.add(kind)
+                self._probing[kind] = got
 
     async def lookup(self, handle: str) -> Profile:
         body, _ = await self.fetcher.get(self.base + "/api/v1/accounts/lookup", {"acct": handle.lstrip("@")})
@@ -100,37 +122,41 @@ class MastodonConnector:
         body, _ = await self.fetcher.get(f"{self.base}/api/v1/accounts/{external_id}")
         return parse_account(body)
 
-    async def _accounts(self, path: str, limit: int) -> AsyncIterator[list[Profile]]:
-        async for page in self._pages(path, {"limit": FOLLOW_PAGE}, limit):
+    async def _accounts(self, kind: str, path: str, limit: int) -> AsyncIterator[list[Profile]]:
+        async for page in self._pages(kind, path, {"limit": FOLLOW_PAGE}, limit):
             yield [parse_account(a) for a in page]
 
     def followers(self, account: Profile, limit: int) -> AsyncIterator[list[Profile]]:
-        return self._accounts(f"/api/v1/accounts/{account.external_id}/followers", limit)
+        return self._accounts("followers", f"/api/v1/accounts/{account.external_id}/followers", limit)
 
     def following(self, account: Profile, limit: int) -> AsyncIterator[list[Profile]]:
-        return self._accounts(f"/api/v1/accounts/{account.external_id}/following", limit)
+        return self._accounts("following", f"/api/v1/accounts/{account.external_id}/following", limit)
 
-    async def posts(self, account: Profile, limit: int, since: datetime | None) -> list[Post]:
+    async def posts(self, account: Profile, limit: int, since: datetime | None) -> PostList:
         params = {"limit": STATUS_PAGE, "exclude_replies": "true", "exclude_reblogs": "true"}
         out: list[Post] = []
-        async for page in self._pages(f"/api/v1/accounts/{account.external_id}/statuses", params, limit):
+        read = 0
+        ended_by_time = False
+        async for page in self._pages("statuses", f"/api/v1/accounts/{account.external_id}/statuses", params, limit):
+            read += len(page)
             batch = [parse_status(s) for s in page]
             fresh = [p for p in batch if since is None or p.created_at is None or p.created_at >= since]
             out.extend(fresh)
             if len(fresh) < len(batch):
+                ended_by_time = True
                 break  # statuses come newest first: the rest are older still
+        return PostList.of(out, complete=ended_by_time or read < limit, since=since)
+
+    async def _engagers(self, post: Post, which: str) -> list[Engagement]:
+        out: list[Engagement] = []
+        async for page in self._accounts(which, f"/api/v1/statuses/{post.external_id}/{which}", 10_000):
+            out.extend((p, None) for p in page)  # Mastodon does not say when
         return out
 
-    async def _engagers(self, post: Post, which: str) -> list[Profile]:
-        out: list[Profile] = []
-        async for page in self._accounts(f"/api/v1/statuses/{post.external_id}/{which}", 10_000):
-            out.extend(page)
-        return out
-
-    async def likers(self, post: Post) -> list[Profile]:
+    async def likers(self, post: Post) -> list[Engagement]:
         return await self._engagers(post, "favourited_by")
 
-    async def reposters(self, post: Post) -> list[Profile]:
+    async def reposters(self, post: Post) -> list[Engagement]:
         return await self._engagers(post, "reblogged_by")
 
     async def replies(self, post: Post) -> list[Post]:
@@ -140,6 +166,6 @@ class MastodonConnector:
     async def hashtag(self, tag: str, limit: int) -> list[Post]:
         out: list[Post] = []
         path = f"/api/v1/timelines/tag/{tag.lstrip('#')}"
-        async for page in self._pages(path, {"limit": STATUS_PAGE}, limit):
+        async for page in self._pages("tag", path, {"limit": STATUS_PAGE}, limit):
             out.extend(parse_status(s) for s in page)
         return out

@@ -34,8 +34,7 @@ async def load_world(
         stored = await write_accounts(conn, "mastodon", host, batch, scope)
         async with conn.transaction():
             written = await write_batch(conn, batch, stored)
-        for field in ("accounts", "follows", "posts", "interactions"):
-            setattr(total, field, getattr(total, field) + getattr(written, field))
+        total.add(written)
     return total
 
 

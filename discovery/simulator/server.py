@@ -38,6 +38,10 @@ class Limits:
     fault_rate: float = 0.0
     slow_seconds: float = 0.5
     fault_seed: int = 7
+    # GoToSocial's limiter: a window starts with the first request after the last one ended, Reset is
+    # rounded down to the second, and every page with items carries a next link (short ones too).
+    gotosocial: bool = False
+    latency: float = 0.0  # seconds added to every answer, like a network round trip
 
 
 @dataclass
@@ -48,6 +52,9 @@ class Stats:
     faults: int = 0
     by_window: dict[int, int] = field(default_factory=dict)  # window start -> requests
     limited_by_window: dict[int, int] = field(default_factory=dict)  # window start -> 429s
+    empty_pages: int = 0  # list answers with no items
+    wasted_pages: int = 0  # empty pages asked for after a short page (which already ended the listing)
+    windows: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each window
 
 
 class SimulatorApp:
@@ -57,7 +64,9 @@ class SimulatorApp:
         self.stats = Stats()
         self._rng = random.Random(self.limits.fault_seed)
         self._window_start = 0.0
+        self._window_end = 0.0
         self._accounts: dict[tuple[int, str], bytes] = {}  # rendered once: lists are the hot path
+        self._version = world.version
         self._window_count = 0
         routes: list[tuple[str, Callable[..., Answer]]] = [
             (r"^/api/v1/accounts/lookup$", self.m_lookup),
@@ -66,6 +75,7 @@ class SimulatorApp:
             (r"^/api/v1/accounts/(\d+)/statuses$", self.m_statuses),
             (r"^/api/v1/statuses/(\d+)/(favourited_by|reblogged_by)$", self.m_engagers),
             (r"^/api/v1/statuses/(\d+)/context$", self.m_context),
+            (r"^/api/v1/statuses/(\d+)$", self.m_status),
             (r"^/api/v1/timelines/tag/([^/]+)$", self.m_tag),
             (r"^/xrpc/(app\.bsky\.[a-zA-Z.]+)$", self.xrpc),
         ]
@@ -94,6 +104,11 @@ class SimulatorApp:
         if path == "/_sim/stats":
             return self.sim_stats()
         self.stats.requests += 1
+        if self.limits.latency:
+            await asyncio.sleep(self.limits.latency)
+        if self.world.version != self._version:
+            self._accounts.clear()  # the world changed: counts in rendered accounts are stale
+            self._version = self.world.version
         bluesky = path.startswith("/xrpc/")
         limited, rl_headers = self._rate_limit(bluesky)
         if limited:
@@ -127,9 +142,12 @@ class SimulatorApp:
         if not limit:
             return False, {}
         now = time.time()
+        if self.limits.gotosocial:
+            return self._gotosocial_limit(limit, now)
         start = math.floor(now / self.limits.window) * self.limits.window
         if start != self._window_start:
             self._window_start, self._window_count = start, 0
+            self.stats.windows.append((start, start + self.limits.window))
         self._window_count += 1
         self.stats.by_window[int(start)] = self._window_count
         remaining = max(0, limit - self._window_count)
@@ -149,6 +167,21 @@ class SimulatorApp:
             }
         return self._window_count > limit, headers
 
+    def _gotosocial_limit(self, limit: int, now: float) -> tuple[bool, dict[str, str]]:
+        if now >= self._window_end:
+            self._window_start, self._window_end, self._window_count = now, now + self.limits.window, 0
+            self.stats.windows.append((now, self._window_end))
+        self._window_count += 1
+        start = int(self._window_start)
+        self.stats.by_window[start] = self._window_count
+        headers = {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(max(0, limit - self._window_count)),
+            # GoToSocial formats the Unix second of the reset: the fraction is cut off.
+            "x-ratelimit-reset": render.iso(datetime.fromtimestamp(math.floor(self._window_end), UTC)),
+        }
+        return self._window_count > limit, headers
+
     def _fault(self) -> str | None:
         if self.limits.fault_rate <= 0 or self._rng.random() >= self.limits.fault_rate:
             return None
@@ -166,6 +199,9 @@ class SimulatorApp:
                 "faults": s.faults,
                 "by_window": s.by_window,
                 "limited_by_window": s.limited_by_window,
+                "empty_pages": s.empty_pages,
+                "wasted_pages": s.wasted_pages,
+                "windows": s.windows,
             },
             {},
         )
@@ -175,14 +211,18 @@ class SimulatorApp:
         i = render.account_index(external)
         return i if i is not None and i < self.world.n else None
 
-    @staticmethod
     def _page(
-        items: list[int] | Any, query: dict[str, str], default: int, cap: int, key: str
+        self, items: list[int] | Any, query: dict[str, str], default: int, cap: int, key: str
     ) -> tuple[list[int], int | None]:
         limit = min(max(1, int(query.get("limit", default) or default)), cap)
         raw = query.get(key) or "0"
         offset = int(raw) if raw.isdigit() else 0
         chunk = [int(x) for x in items[offset : offset + limit]]
+        if not chunk:
+            self.stats.empty_pages += 1
+            self.stats.wasted_pages += offset > len(items)
+        if self.limits.gotosocial and key == "max_id":
+            return chunk, (offset + limit if chunk else None)  # a next link whenever the page has items
         nxt = offset + limit if offset + limit < len(items) else None
         return chunk, nxt
 
@@ -238,7 +278,7 @@ class SimulatorApp:
 
     def _post(self, external: str) -> int | None:
         p = int(external) - render.STATUS_ID_BASE
-        return p if 0 <= p < self.world.post_author.size else None
+        return p if 0 <= p < self.world.post_author.size and p not in self.world.deleted else None
 
     def m_engagers(self, external: str, which: str, *, query: dict[str, str], base: str) -> Answer:
         p = self._post(external)
@@ -251,6 +291,12 @@ class SimulatorApp:
             self._account_list(chunk, base),
             self._link(base, f"/api/v1/statuses/{external}/{which}", query, nxt),
         )
+
+    def m_status(self, external: str, *, query: dict[str, str], base: str) -> Answer:
+        p = self._post(external)
+        if p is None:
+            return 404, {"error": "Record not found"}, {}
+        return 200, render.mastodon_status(self.world, p, base), {}
 
     def m_context(self, external: str, *, query: dict[str, str], base: str) -> Answer:
         p = self._post(external)
@@ -276,7 +322,7 @@ class SimulatorApp:
 
     def _bsky_post(self, uri: str) -> int | None:
         m = re.fullmatch(r"at://did:plc:sim\d{8}/app\.bsky\.feed\.post/p(\d+)", uri)
-        if not m or int(m.group(1)) >= self.world.post_author.size:
+        if not m or int(m.group(1)) >= self.world.post_author.size or int(m.group(1)) in self.world.deleted:
             return None
         return int(m.group(1))
 

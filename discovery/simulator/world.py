@@ -46,6 +46,17 @@ class Csr:
     def length(self, i: int) -> int:
         return int(self.indptr[i + 1] - self.indptr[i])
 
+    def without(self, row: int, col: int, n_rows: int) -> Csr:
+        """The same rows with ``col`` taken out of row ``row`` (order kept)."""
+        start, end = int(self.indptr[row]), int(self.indptr[row + 1])
+        hit = np.flatnonzero(self.indices[start:end] == col)
+        if hit.size == 0:
+            return self
+        at = start + int(hit[0])
+        indptr = self.indptr.copy()
+        indptr[row + 1 :] -= 1
+        return Csr(indptr, np.delete(self.indices, at))
+
     @classmethod
     def from_pairs(cls, rows: np.ndarray, cols: np.ndarray, n_rows: int) -> Csr:
         order = np.lexsort((cols, rows))
@@ -71,6 +82,25 @@ class World:
     post_tags: list[tuple[str, ...]]
     posts_of: Csr  # account -> its posts, newest first
     engaged: dict[str, Csr] = field(default_factory=dict)  # kind -> post -> accounts
+    deleted: set[int] = field(default_factory=set)  # posts deleted on the server
+    version: int = 0  # bumped by every change, so servers drop what they rendered before
+
+    # ---- changes on the server (tests of re-crawls) ----
+    def unfollow(self, follower: int, followee: int) -> None:
+        self.following = self.following.without(follower, followee, self.n)
+        self.__dict__.pop("followers", None)
+        self.version += 1
+
+    def unengage(self, kind: str, post: int, actor: int) -> None:
+        """Undo a like or repost, or delete a reply."""
+        self.engaged[kind] = self.engaged[kind].without(post, actor, self.post_author.size)
+        self.version += 1
+
+    def delete_post(self, p: int) -> None:
+        self.deleted.add(p)
+        author = int(self.post_author[p])
+        self.posts_of = self.posts_of.without(author, p, self.n)
+        self.version += 1
 
     @cached_property
     def followers(self) -> Csr:
@@ -103,7 +133,7 @@ class World:
     def posts_with_tag(self, tag: str) -> list[int]:
         """Newest first, as a hashtag timeline lists them."""
         tag = tag.lower().lstrip("#")
-        hits = [p for p, tags in enumerate(self.post_tags) if tag in tags]
+        hits = [p for p, tags in enumerate(self.post_tags) if tag in tags and p not in self.deleted]
         return sorted(hits, key=lambda p: (float(self.post_age_hours[p]), p))
 
 

@@ -1,7 +1,7 @@
 -- name: create
 INSERT INTO crawls (org_id, platform, base_url, host, token, seeds, hashtags, max_accounts, max_depth, max_followers,
-                    max_following, posts_per_account, since, shared)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    max_following, posts_per_account, since, fresh_for, shared)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING *;
 
 -- name: get
@@ -28,13 +28,30 @@ UPDATE crawls SET status = 'running', started_at = coalesce(started_at, now())
 WHERE id = $1 AND status IN ('queued', 'running')
 RETURNING status;
 
+-- name: resume
+UPDATE crawls SET status = 'queued', error = NULL, finished_at = NULL
+WHERE id = $1 AND status IN ('stopped', 'cancelled', 'failed');
+
+-- name: stop
+UPDATE crawls SET status = 'stopped' WHERE id = $1 AND status IN ('queued', 'running');
+
+-- name: release_mine
+UPDATE crawl_frontier SET state = 'pending', taken_by = NULL
+WHERE crawl_id = $1 AND state = 'taken' AND taken_by = pg_backend_pid();
+
 -- name: finish
 UPDATE crawls SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status IN ('queued', 'running');
 
 -- name: add_counters
-UPDATE crawls SET accounts = accounts + $2, follows = follows + $3, posts = posts + $4,
-    interactions = interactions + $5, requests = requests + $6, retries = retries + $7, errors = errors + $8,
-    rate_limit_waits = rate_limit_waits + $9
+UPDATE crawls SET
+    accounts_expanded = accounts_expanded + $2, accounts_fresh = accounts_fresh + $3,
+    accounts_seen = accounts_seen + $4, accounts = accounts + $5, accounts_updated = accounts_updated + $6,
+    accounts_opted_out = accounts_opted_out + $7,
+    follows = follows + $8, follows_known = follows_known + $9, follows_ended = follows_ended + $10,
+    posts = posts + $11, posts_updated = posts_updated + $12, posts_deleted = posts_deleted + $13,
+    interactions = interactions + $14, interactions_ended = interactions_ended + $15,
+    requests = requests + $16, retries = retries + $17, errors = errors + $18, rate_limit_waits = rate_limit_waits + $19,
+    wait_seconds = wait_seconds + $20
 WHERE id = $1;
 
 -- name: seed_frontier
@@ -103,10 +120,23 @@ UPDATE crawl_frontier SET state = 'pending', taken_by = NULL WHERE crawl_id = $1
 SELECT status FROM crawls WHERE id = $1;
 
 -- name: progress
-SELECT c.status, c.accounts, c.follows, c.posts, c.interactions, c.requests, c.retries, c.errors, c.rate_limit_waits,
-       count(f.*) FILTER (WHERE f.state IN ('done', 'failed')) AS items_done, count(f.*) AS items_known
-FROM crawls c LEFT JOIN crawl_frontier f ON f.crawl_id = c.id
-WHERE c.id = $1 GROUP BY c.id;
+SELECT c.*,
+       (SELECT count(*) FROM crawl_frontier f WHERE f.crawl_id = c.id AND f.state IN ('done', 'failed')) AS items_done,
+       (SELECT count(*) FROM crawl_frontier f WHERE f.crawl_id = c.id) AS items_known
+FROM crawls c WHERE c.id = $1;
 
 -- name: org_by_name
 SELECT id FROM orgs WHERE name = $1;
+
+-- name: budget_lock
+-- A host's shared rate budget, locked for the few statements of one reservation or answer.
+SELECT lim, remaining, reset_at, known_reset, window_secs, hold_until, next_slot, leases, rounded_reset
+FROM host_budgets WHERE host = $1 FOR UPDATE;
+
+-- name: budget_create
+INSERT INTO host_budgets (host) VALUES ($1) ON CONFLICT DO NOTHING;
+
+-- name: budget_save
+UPDATE host_budgets SET lim = $2, remaining = $3, reset_at = $4, known_reset = $5, window_secs = $6,
+    hold_until = $7, next_slot = $8, leases = $9, rounded_reset = $10, updated_at = now()
+WHERE host = $1;

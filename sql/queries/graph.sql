@@ -104,3 +104,21 @@ FROM (
 ) t
 GROUP BY community, tag
 ORDER BY community, members DESC, tag;
+
+-- name: candidate_posts
+-- Candidates' original posts in the window, and whether each carries the topic: what expected reach learns from.
+SELECT p.id AS post_id, p.account_id,
+       (cardinality($3::text[]) + cardinality($4::text[]) = 0
+        OR p.hashtags && $3::text[] OR p.text ILIKE ANY ($4::text[]))::text AS topical
+FROM posts p
+WHERE p.account_id = ANY ($1::bigint[]) AND coalesce(p.created_at, p.fetched_at) >= $2;
+
+-- name: candidate_post_interactions
+-- Who liked, reposted, replied to or quoted those posts.
+SELECT i.post_id, i.actor_id, i.kind
+FROM interactions i JOIN posts p ON p.id = i.post_id
+WHERE i.author_id = ANY ($1::bigint[]) AND coalesce(p.created_at, p.fetched_at) >= $2;
+
+-- name: bot_accounts
+-- Candidates that declare themselves automated (Mastodon "bot", Bluesky's bot label): never recommended.
+SELECT id FROM accounts WHERE id = ANY ($1::bigint[]) AND coalesce(is_bot, false);

@@ -30,3 +30,6 @@ WITH k AS (
     WHERE a.id = k.id AND (a.last_used_at IS NULL OR a.last_used_at < now() - interval '1 minute')
 )
 SELECT k.id, k.org_id, k.role, o.name AS org_name FROM k JOIN orgs o ON o.id = k.org_id;
+
+-- name: org_by_name
+SELECT id FROM orgs WHERE name = $1;

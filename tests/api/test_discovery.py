@@ -60,7 +60,7 @@ class TestCrawlApi:
         crawl = await wait_done(client, tenant, r.json()["id"])
         assert crawl["status"] == "done", crawl
         counters = crawl["counters"]
-        assert counters["accounts"] > 10 and counters["follows"] > 10 and counters["requests"] > 10  # type: ignore[index]
+        assert counters["accounts_new"] > 10 and counters["follows_new"] > 10 and counters["requests"] > 10  # type: ignore[index]
 
         page = (
             await client.get(

@@ -66,9 +66,15 @@ class TestQualityOnTheSimulator:
         ranking = r.json()
         creators = [index(c["handle"]) for c in ranking["creators"]]
         assert len(creators) == 50
-        assert set(ranking["weights"]) == {"topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank"}
+        assert ranking["objective"] == "reach" and "K x v + S" in ranking["formula"] and ranking["weights"] == {}
         first = ranking["creators"][0]
         assert set(first["components"]["topic_rank"]) == {"raw", "percentile"}
+        reach = first["expected_reach"]
+        assert first["score"] == pytest.approx(reach["value"], abs=0.1)
+        assert reach["low"] <= reach["value"] <= reach["high"] <= ranking["target_size"]
+        assert f"of your {ranking['target_size']:,} target accounts" in reach["text"]
+        scores = [c["score"] for c in ranking["creators"]]
+        assert scores == sorted(scores, reverse=True)
 
         target = {index(h) for h in target_handles(world)}
         eligible = [i for i in range(world.n) if not world.is_opted_out(i, "mastodon")]
@@ -95,7 +101,7 @@ class TestQualityOnTheSimulator:
         s = r.json()
         assert s["reach"] >= s["baseline_reach"] > 0
         assert float(s["total_fee"]) <= 1500 and 0 < len(s["picks"]) <= 8
-        assert sum(p["marginal_reach"] for p in s["picks"]) == s["reach"]
+        assert sum(p["marginal_reach"] for p in s["picks"]) == pytest.approx(s["reach"], abs=1)
         listed = (await client.get("/v1/shortlists", headers=tenant.headers("analyst"))).json()
         assert [x["id"] for x in listed] == [s["id"]]
         text = (await client.get(f"/v1/shortlists/{s['id']}", params={"format": "csv"}, headers=tenant.headers())).text

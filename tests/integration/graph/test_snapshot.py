@@ -29,8 +29,8 @@ async def test_old_engagement_drops_out_of_the_window(conn: asyncpg.Connection) 
         "INSERT INTO interactions (actor_id, post_id, author_id, kind) VALUES ($1, $2, $3, 'repost')", a, post, b
     )
     cache = SnapshotCache()
-    recent, long = await cache.get(conn, None, "mastodon", 90), await cache.get(conn, None, "mastodon", 365)
+    recent, long = await cache.get(conn, "mastodon", 90), await cache.get(conn, "mastodon", 365)
     i, j = recent.index([a, b])
     assert recent.weights[i, j] == 1.0  # the follow only
     assert long.weights[i, j] == 4.0  # follow 1 + repost 3
-    assert await cache.get(conn, None, "mastodon", 90) is recent  # unchanged data: the same snapshot
+    assert await cache.get(conn, "mastodon", 90) is recent  # unchanged data: the same snapshot

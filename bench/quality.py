@@ -1,0 +1,308 @@
+"""Ranking quality on evaluation worlds whose truth comes from an agent-based exposure simulation.
+
+Each world (bench/evalworld.py) is served over HTTP in another process, crawled by the real
+crawler into PostgreSQL (the #coffee timeline's authors, their followers, their recent posts and
+who engaged with them), and ranked for the topic and the three brands' audience. Each ranking's
+top 20 is scored on the world's Monte Carlo truth: unique target people reached as a ratio to a
+greedy oracle, NDCG@20 against each creator's expected reach, and which brands, bought, bot and
+opted-out accounts reached the top 50. Tuning used seeds 1-3 of the default world only; the
+table is of other seeds and other parameters.
+
+    uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,...] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import re
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import numpy as np
+import uvicorn
+
+from bench.common import table
+from bench.evalworld import COFFEE, EvalWorld, Params, build
+from discovery import service as crawls
+from discovery.service import CrawlRequest
+from discovery.simulator.serve import free_port
+from discovery.simulator.server import Answer, SimulatorApp
+from discovery.simulator.world import FARM_BOT, TOPICS
+from discovery.worker import run_crawl
+from graph.models import RankingRequest, Target, Topic
+from graph.service import SnapshotCache, rank
+from sql import migrate, tenancy
+from sql.server import start_embedded, with_database
+
+TAG = TOPICS[COFFEE][0]
+TOP, TOP50 = 20, 50
+DEFAULT_WORLDS = (
+    "default:101,default:102,engagement=0.4:103,engagement=2.5:104,farm_share=0.12:105,"
+    "concentration=0.55:106,concentration=0.9:107,dormant_share=0.4:108,accounts=4000:109"
+)
+RANKERS = ("reach", "efficiency", "follower count", "topic_rank", "audience_fit", "authenticity", "engagement_rate")
+
+
+class HiddenCollections(SimulatorApp):
+    """The simulator, with some accounts hiding who follows them (Mastodon answers an empty list)."""
+
+    def __init__(self, ew: EvalWorld) -> None:
+        super().__init__(ew.world)
+        self.hidden = {str(100_000 + int(i)) for i in ew.hidden}
+
+    def m_follow_list(self, external: str, which: str, *, query: dict[str, str], base: str) -> Answer:
+        if external in self.hidden:
+            return 200, [], {}
+        return super().m_follow_list(external, which, query=query, base=base)
+
+
+def _serve(ew: EvalWorld, port: int) -> None:
+    config = uvicorn.Config(HiddenCollections(ew), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    uvicorn.Server(config).run()
+
+
+@dataclass
+class Outcome:
+    label: str
+    accounts: int
+    target: int
+    crawl_s: float
+    requests: int
+    rank_s: float
+    oracle: float
+    ratio: dict[str, float]
+    ndcg: dict[str, float]
+    top50: dict[str, int]  # for the default ranking
+    coverage: float  # share of the default top 20 whose interval holds the simulated truth
+
+
+def parse_world(spec: str) -> tuple[str, Params, int]:
+    params_part, seed = spec.rsplit(":", 1)
+    p = Params()
+    if params_part != "default":
+        for item in params_part.split("+"):
+            key, value = item.split("=")
+            kind = type(getattr(p, key))
+            p = replace(p, **{key: kind(value)})
+    return params_part, p, int(seed)
+
+
+def ndcg(chosen: list[int], truth: dict[int, float], k: int = TOP) -> float:
+    gains = [truth.get(c, 0.0) for c in chosen[:k]]
+    ideal = sorted(truth.values(), reverse=True)[:k]
+    discount = 1 / np.log2(np.arange(2, k + 2))
+    best = float(np.dot(ideal, discount[: len(ideal)]))
+    return float(np.dot(gains, discount[: len(gains)])) / best if best else 0.0
+
+
+async def crawl(db: str, url: str, seeds: list[str]) -> tuple[float, int]:
+    async with asyncpg.create_pool(db, min_size=2, max_size=24) as pool:
+        async with pool.acquire() as conn:
+            org = await tenancy.create_org(conn, f"quality-{uuid.uuid4().hex[:6]}")
+            req = CrawlRequest(
+                platform="mastodon",
+                base_url=url,
+                hashtags=[TAG],
+                seeds=seeds,
+                max_accounts=100_000,
+                max_depth=0,
+                max_followers=5000,
+                max_following=0,
+                posts_per_account=20,
+            )
+            crawl_id = (await crawls.create(conn, org.id, req, allow_private=True)).id
+        started = time.perf_counter()
+        status = await run_crawl(pool, crawl_id, allow_private=True, concurrency=16)
+        assert status == "done", status
+        seconds = time.perf_counter() - started
+        async with pool.acquire() as conn:
+            requests = int(await conn.fetchval("SELECT requests FROM crawls WHERE id = $1", crawl_id))
+    return seconds, requests
+
+
+async def rankings(db: str, brands: list[str]) -> tuple[dict[str, list[int]], float, dict[int, tuple[float, float]]]:
+    conn = await asyncpg.connect(db)
+    cache = SnapshotCache()
+    try:
+        ids = {r["handle"]: r["id"] for r in await conn.fetch("SELECT id, handle FROM accounts")}
+        handle_of = {v: k for k, v in ids.items()}
+
+        def world_index(account_id: int) -> int:
+            return int(re.sub(r"\D", "", handle_of[account_id]))
+
+        def request(**extra: Any) -> RankingRequest:
+            target = Target(seed_accounts=[ids[b] for b in brands])
+            return RankingRequest(platform="mastodon", topic=Topic(hashtags=[TAG]), target=target, limit=TOP50, **extra)
+
+        out: dict[str, list[int]] = {}
+        started = time.perf_counter()
+        default = await rank(conn, cache, request())
+        seconds = time.perf_counter() - started
+        out["reach"] = [world_index(c.account_id) for c in default.creators]
+        intervals = {world_index(c.account_id): (c.expected_reach.low, c.expected_reach.high) for c in default.creators}
+        efficiency = await rank(conn, cache, request(objective="efficiency"))
+        out["efficiency"] = [world_index(c.account_id) for c in efficiency.creators]
+        for component in RANKERS[3:]:
+            r = await rank(conn, cache, request(weights={component: 1.0}))
+            out[component] = [world_index(c.account_id) for c in r.creators]
+        rows = await conn.fetch(
+            "SELECT a.id FROM accounts a WHERE NOT a.opted_out AND NOT (a.id = ANY($1::bigint[])) AND EXISTS "
+            "(SELECT 1 FROM posts p WHERE p.account_id = a.id AND $2 = ANY(p.hashtags)) "
+            "ORDER BY a.followers_count DESC NULLS LAST, a.id LIMIT $3",
+            [ids[b] for b in brands],
+            TAG,
+            TOP50,
+        )
+        out["follower count"] = [world_index(r["id"]) for r in rows]
+        return out, seconds, intervals
+    finally:
+        await conn.close()
+
+
+def evaluate(spec: str, server_url: str) -> Outcome:
+    label, params, seed = parse_world(spec)
+    ew = build(params, seed)
+    w = ew.world
+    brands = [f"user{int(b)}" for b in ew.brands]
+    # A complete crawl of the topic: every #coffee poster (the timeline alone lists only the newest 200 posts).
+    seeds = brands + [f"user{c}" for c in ew.topic_posters() if c not in set(ew.brands.tolist())]
+    name = f"quality_{uuid.uuid4().hex[:8]}"
+
+    async def setup() -> None:
+        admin = await asyncpg.connect(with_database(server_url, "postgres"))
+        await admin.execute(f"CREATE DATABASE {name}")
+        await admin.close()
+        conn = await asyncpg.connect(with_database(server_url, name))
+        await migrate(conn)
+        await conn.close()
+
+    asyncio.run(setup())
+    db = with_database(server_url, name)
+    port = free_port()
+    sim = multiprocessing.get_context("fork").Process(target=_serve, args=(ew, port), daemon=True)
+    sim.start()
+    try:
+        time.sleep(1.0)
+        crawl_s, requests = asyncio.run(crawl(db, f"http://127.0.0.1:{port}", seeds))
+    finally:
+        sim.terminate()
+        sim.join(10)
+    ranked, rank_s, intervals = asyncio.run(rankings(db, brands))
+    brand_set = {int(b) for b in ew.brands}
+    pool = [c for c in ew.topic_posters() if c not in brand_set and not w.is_opted_out(c, "mastodon")]
+    truth = {c: ew.expected_reach(c) for c in pool}
+    _, oracle = ew.greedy_oracle(pool, TOP)
+    ratio = {k: ew.set_reach(v[:TOP]) / oracle for k, v in ranked.items()}
+    scores = {k: ndcg(v, truth) for k, v in ranked.items()}
+    top = ranked["reach"][:TOP50]
+    bots = {int(b) for b in ew.spam_bots} | {int(i) for i in np.flatnonzero(w.kind == FARM_BOT)}
+    top50 = {
+        "brands": sum(c in brand_set for c in top),
+        "bought": sum(c in {int(b) for b in ew.buyers} for c in top),
+        "bots": sum(c in bots for c in top),
+        "opted_out": sum(w.is_opted_out(c, "mastodon") for c in top),
+    }
+    covered = [intervals[c][0] <= truth.get(c, 0.0) <= intervals[c][1] for c in ranked["reach"][:TOP]]
+    return Outcome(
+        label=f"{label} (seed {seed})",
+        accounts=w.n,
+        target=int(ew.target.sum()),
+        crawl_s=crawl_s,
+        requests=requests,
+        rank_s=rank_s,
+        oracle=oracle,
+        ratio=ratio,
+        ndcg=scores,
+        top50=top50,
+        coverage=float(np.mean(covered)) if covered else 0.0,
+    )
+
+
+def report(outcomes: list[Outcome]) -> None:
+    rows = [
+        [
+            o.label,
+            f"{o.accounts:,}",
+            f"{o.target:,}",
+            f"{o.oracle:.0f}",
+            f"{o.ratio['reach']:.2f}x",
+            f"{o.ndcg['reach']:.2f}",
+            f"{o.ratio['follower count']:.2f}x / {o.ndcg['follower count']:.2f}",
+            f"{o.ratio['efficiency']:.2f}x",
+            f"{o.top50['brands']}/{o.top50['bought']}/{o.top50['bots']}/{o.top50['opted_out']}",
+            f"{o.coverage:.0%}",
+            f"{o.crawl_s:.0f} s ({o.requests:,} req)",
+            f"{o.rank_s:.2f} s",
+        ]
+        for o in outcomes
+    ]
+    table(
+        "Top 20 for #coffee and the 3 brands' audience: unique target people reached (simulated) vs a greedy oracle",
+        [
+            "world (seed)",
+            "accounts",
+            "target",
+            "oracle reach",
+            "default (reach)",
+            "NDCG@20",
+            "follower count",
+            "efficiency",
+            "top 50: brands/bought/bots/opted-out",
+            "interval holds truth",
+            "crawl",
+            "rank",
+        ],
+        rows,
+    )
+    spread = []
+    for name in RANKERS:
+        r = np.array([o.ratio[name] for o in outcomes])
+        g = np.array([o.ndcg[name] for o in outcomes])
+        spread.append(
+            [
+                name,
+                f"{r.mean():.2f}x",
+                f"{r.min():.2f}-{r.max():.2f}",
+                f"{g.mean():.2f}",
+                f"{g.min():.2f}-{g.max():.2f}",
+            ]
+        )
+    table(
+        f"Spread over {len(outcomes)} worlds: each ranking's top 20",
+        ["ranking", "reach / oracle, mean", "min-max", "NDCG@20, mean", "min-max"],
+        spread,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--worlds", default=DEFAULT_WORLDS, help="comma-separated params:seed ('+' joins params)")
+    parser.add_argument("--json", help="also write the outcomes here")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    outcomes = []
+    with tempfile.TemporaryDirectory(prefix="sorot-quality-") as tmp:
+        server = start_embedded(Path(tmp) / "pgdata", delete_on_stop=True)
+        try:
+            for spec in args.worlds.split(","):
+                outcomes.append(evaluate(spec, server.url))
+                o = outcomes[-1]
+                print(f"{o.label}: reach {o.ratio['reach']:.2f}x ndcg {o.ndcg['reach']:.2f}", flush=True)
+        finally:
+            server.stop()
+    report(outcomes)
+    print(f"\n{len(outcomes)} worlds in {time.perf_counter() - started:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps([{f.name: getattr(o, f.name) for f in fields(o)} for o in outcomes]))
+
+
+if __name__ == "__main__":
+    main()

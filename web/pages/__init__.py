@@ -1,0 +1,1 @@
+"""Page controllers: each renders a template from the same service calls the API makes."""
