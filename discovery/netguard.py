@@ -14,8 +14,10 @@ addresses (``::a.b.c.d``, deprecated) and the 6to4 relay anycast range are refus
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,7 +90,7 @@ async def vetted_addresses(host: str, port: int, allow_private: bool, resolver: 
         if not found:
             raise UpstreamError(f"cannot resolve {host}: no address")
     if not allow_private:
-        refused = [a for a in found if not is_public(ipaddress.ip_address(a))]
+        refused = [a for a in found if not is_public(ipaddress.ip_address(a.split("%", 1)[0]))]  # fe80::1%eth0
         if refused:  # one bad answer refuses the host: a resolver must not get to choose
             raise RefusedAddressError(
                 f"{host} resolves to a non-public address ({refused[0]}); "
@@ -141,14 +143,20 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context per process (loading the CA bundle is slow; contexts are shareable)."""
+    return httpx.create_ssl_context()
+
+
 def guarded_transport(
     allow_private: bool, resolver: Resolver | None = None, limits: httpx.Limits | None = None
 ) -> httpx.AsyncHTTPTransport:
     limits = limits or httpx.Limits()
-    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    transport = httpx.AsyncHTTPTransport(verify=_ssl_context(), trust_env=False)
     # httpx takes no network backend, so the pool it built is swapped for one that uses ours.
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=_ssl_context(),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -17,10 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.export import FORMULA_STARTS, csv_text, safe_cell
 from discovery.simulator.serve import RunningSimulator, free_port
 from discovery.simulator.server import Answer, Limits, SimulatorApp
 from discovery.simulator.world import TOPICS, build_world
+from exports.tables import FORMULA_STARTS, csv_text, safe_cell
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.anyio
@@ -43,6 +44,8 @@ class HostileSimulator(SimulatorApp):
 
     async def handle(self, path: str, query: dict[str, str], headers: dict[str, str], base: str) -> Answer:
         status, body, extra = await super().handle(path, query, headers, base)
+        if isinstance(body, bytes):  # pre-rendered JSON
+            body = json.loads(body)
         return status, _poison(body), extra
 
 
@@ -177,3 +180,9 @@ class TestWriter:
 
         assert safe_cell(Decimal("-12.50")) == Decimal("-12.50") and safe_cell(-3) == -3 and safe_cell(None) == ""
         assert safe_cell("-12.50") == "'-12.50"  # text that looks like a number is still text
+
+    def test_digest_attachments_use_the_same_writer(self) -> None:
+        from outbound.digest import csv_bytes
+
+        text = csv_bytes(["handle", "promo_code", "net"], [[h, "-SUMMER", -5] for h in HOSTILE]).decode()
+        assert formula_cells(text) == [] and "'-SUMMER" in text and ",-5" in text

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
@@ -20,6 +21,7 @@ from litestar import Litestar
 from discovery.simulator.serve import RunningSimulator, simulator_in_thread
 from discovery.simulator.server import Limits
 from discovery.simulator.world import TOPICS, World, build_world
+from outbound import events
 from sql.tenancy import ROLES
 from tests.conftest import Tenant
 
@@ -94,7 +96,7 @@ class OrgA:
     bodies: dict[str, dict[str, Any]]  # operation id -> a body A itself could send
 
 
-async def build_org_a(client: httpx.AsyncClient, a: Tenant, sim: RunningSimulator) -> OrgA:
+async def build_org_a(client: httpx.AsyncClient, conn: asyncpg.Connection, a: Tenant, sim: RunningSimulator) -> OrgA:
     crawled = await crawl(client, a, sim, "a-private-token")
     accounts = await all_accounts(client, a)
     assert len(accounts) > 20
@@ -109,6 +111,29 @@ async def build_org_a(client: httpx.AsyncClient, a: Tenant, sim: RunningSimulato
     creator_body = {"account_id": accounts[0]["id"], "promo_code": "ASECRET"}
     creator = (await client.post(f"/v1/campaigns/{campaign['id']}/creators", headers=admin, json=creator_body)).json()
     assert "id" in creator, creator
+    integration = (
+        await client.post("/v1/integrations", headers=admin, json={"source": "shopify", "secret": "s" * 20})
+    ).json()
+
+    async def made(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        r = await client.post(path, headers=admin, json=body)
+        assert r.status_code in (200, 201), f"{path}: {r.status_code} {r.text}"
+        return r.json()  # type: ignore[no-any-return]
+
+    cid = campaign["id"]
+    deliverable = await made(
+        f"/v1/campaigns/{cid}/deliverables",
+        {"creator_id": creator["id"], "kind": "post", "due_at": "2027-01-01T00:00:00Z"},
+    )
+    tracked = await made(f"/v1/campaigns/{cid}/content", {"creator_id": creator["id"], "url": "https://a.example/p/1"})
+    segment = await made(
+        "/v1/segments", {"name": "A segment", "platform": "mastodon", "definition": {"languages": ["en"]}}
+    )
+    share = await made(f"/v1/campaigns/{cid}/share-links", {})
+    schedule = await made("/v1/report-schedules", {"campaign_id": cid, "recipients": ["cfo@a.example"]})
+    subscription = await made(
+        "/v1/webhook-subscriptions", {"url": "https://hooks.a.example/in", "events": ["conversion.created"]}
+    )
     conversion_body = {
         "order_id": "A-order-1",
         "occurred_at": "2026-01-05T10:00:00Z",
@@ -119,9 +144,10 @@ async def build_org_a(client: httpx.AsyncClient, a: Tenant, sim: RunningSimulato
     r = await client.post("/v1/conversions", headers=admin, json=conversion_body)
     assert r.status_code in (200, 201), r.text
     conversion = r.json()
-    integration = (
-        await client.post("/v1/integrations", headers=admin, json={"source": "shopify", "secret": "s" * 20})
-    ).json()
+    await events.emit(conn, a.org.id, "conversion.created", {"order_id": "A-order-1"})
+    deliveries = (await client.get("/v1/webhook-deliveries", headers=admin)).json()
+    items = deliveries["items"] if isinstance(deliveries, dict) else deliveries
+    assert items, "A's conversion should have queued a webhook delivery"
     key = (await client.post("/v1/api-keys", headers=admin, json={"role": "analyst", "name": "a"})).json()
     ranking_body = {"platform": "mastodon", "topic": {"hashtags": [TAG]}, "limit": 20}
     shortlist = await client.post(
@@ -139,6 +165,13 @@ async def build_org_a(client: httpx.AsyncClient, a: Tenant, sim: RunningSimulato
         "shortlist_id": shortlist.json()["id"],
         "integration_id": integration["id"],
         "source": "shopify",
+        "deliverable_id": deliverable["id"],
+        "post_id": tracked["id"],
+        "segment_id": segment["id"],
+        "share_id": share["id"],
+        "schedule_id": schedule["id"],
+        "subscription_id": subscription["id"],
+        "delivery_id": items[0]["id"],
     }
     bodies = {
         "AddCreator": {"account_id": accounts[1]["id"]},
@@ -146,6 +179,16 @@ async def build_org_a(client: httpx.AsyncClient, a: Tenant, sim: RunningSimulato
         "UpdateCampaign": {"name": "hijacked"},
         "UpdateCreatorCosts": {"fee": "1.00"},
         "RecordRefund": {"amount": "40.00"},
+        "CreateDeliverable": {"creator_id": creator["id"], "kind": "post", "due_at": "2027-01-01T00:00:00Z"},
+        "TransitionDeliverable": {"to": "submitted"},
+        "TrackPost": {"creator_id": creator["id"], "url": "https://a.example/p/2"},
+        "AddSnapshot": {"likes": 1},
+        "PutBrief": {"text": "hijacked"},
+        "SetCampaignOperations": {},
+        "UpdateCreatorProfile": {"reported_followers": 5},
+        "AdjustLedger": {"amount": "1.00", "reason": "x"},
+        "RecordPayout": {"reference": "r1"},
+        "CreateShareLink": {},
     }
     return OrgA(ids, accounts, bodies)
 
@@ -170,9 +213,10 @@ class TestTenantMatrix:
         tenant: Tenant,
         other_tenant: Tenant,
         sim_a: RunningSimulator,
+        conn: asyncpg.Connection,
     ) -> None:
         a, b = tenant, other_tenant
-        org_a = await build_org_a(client, a, sim_a)
+        org_a = await build_org_a(client, conn, a, sim_a)
         before = {
             "account": (await client.get(f"/v1/accounts/{org_a.ids['account_id']}", headers=a.headers())).json(),
             "campaign": (await client.get(f"/v1/campaigns/{org_a.ids['campaign_id']}", headers=a.headers())).json(),
@@ -244,9 +288,16 @@ class TestCrawledDataIsTheCrawlersOwn:
                 json={"name": "B", "currency": "EUR", "destination_url": "https://b.example/"},
             )
         ).json()
-        for body in ({"account_id": ids[0]}, {"platform": "mastodon", "handle": mine[0]["handle"]}):
-            r = await client.post(f"/v1/campaigns/{campaign['id']}/creators", json=body, headers=b.headers())
-            assert r.status_code == 422, r.text
+        r = await client.post(
+            f"/v1/campaigns/{campaign['id']}/creators", json={"account_id": ids[0]}, headers=b.headers()
+        )
+        assert r.status_code == 422 and r.json()["field"] == "account_id", r.text
+        # A creator may be named by handle without any crawl, but B's creator is never linked to (or
+        # suggested as) A's crawled account.
+        body = {"platform": "mastodon", "handle": mine[0]["handle"]}
+        r = await client.post(f"/v1/campaigns/{campaign['id']}/creators", json=body, headers=b.headers())
+        assert r.status_code == 201 and r.json()["account_id"] is None, r.text
+        assert r.json().get("suggested_account_id") is None
 
         ranked = await client.post("/v1/rankings", json=topic, headers=a.headers())
         assert ranked.status_code == 200 and ranked.json()["creators"]  # A itself ranks with its data
