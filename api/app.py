@@ -29,6 +29,7 @@ from api.controllers.discovery import AccountController, CrawlController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
+from api.controllers.listening import AnalyzeController, MonitorController
 from api.controllers.outbound import OutboundWebhookController, ScheduleController, ShareLinkController
 from api.controllers.payouts import LedgerController
 from api.controllers.tracking import redirect_route
@@ -38,12 +39,14 @@ from api.errors import EXCEPTION_HANDLERS
 from api.middleware import request_id_middleware
 from api.settings import Settings
 from campaigns import repository as campaigns_repo
-from campaigns.tracking import Click, ClickBuffer
+from campaigns.tracking import Click, ClickBuffer, parse_proxies
 from discovery import worker
 from discovery.netguard import guarded_client
 from graph.service import SnapshotCache
 from jobs import runner as jobs_runner
 from jobs.handlers import HANDLERS as JOB_HANDLERS
+from jobs.handlers import PERIODIC as PERIODIC_JOBS
+from listening import runner as listening_runner
 from outbound import runner as outbound_runner
 from outbound.mailer import MailSettings
 from sql import migrate, tenancy
@@ -82,6 +85,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache()
                 app.state.links = {}
+                app.state.proxies = parse_proxies(settings.trusted_proxies)
                 async with pool.acquire() as conn:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
                 app.state.clicks = ClickBuffer(partial(_write_clicks, pool))
@@ -93,13 +97,13 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 )
                 job_client = guarded_client(settings.allow_private_hosts, timeout=httpx.Timeout(15.0, connect=5.0))
                 job_context = jobs_runner.Context(job_client, allow_private=settings.allow_private_hosts)
-                job_runner = asyncio.create_task(jobs_runner.serve(pool, JOB_HANDLERS, job_context))
+                job_runner = asyncio.create_task(
+                    jobs_runner.serve(pool, JOB_HANDLERS, job_context, periodic=PERIODIC_JOBS)
+                )
                 sender = outbound_runner.start(
                     pool, settings.base_url, MailSettings.from_env(), allow_private=settings.allow_private_hosts
                 )
-                if announce:
-                    print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
-                    print(f"Web app: {settings.base_url}/login", flush=True)
+                listener = asyncio.create_task(listening_runner.serve(pool, allow_private=settings.allow_private_hosts))
                 try:
                     yield
                 finally:
@@ -111,6 +115,9 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                         await runner
                     with contextlib.suppress(asyncio.CancelledError):
                         await job_runner
+                    listener.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await listener
                     await job_client.aclose()
         finally:
             await asyncio.to_thread(database.stop)
@@ -135,6 +142,8 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             redirect_route(),
             WebhookController,
             ShortlistController,
+            MonitorController,
+            AnalyzeController,
             BriefController,
             DeliverableController,
             ContentController,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from api import cli_discovery, cli_erase, logs
+from api import cli_discovery, cli_erase, cli_listening, logs
 from api.settings import Settings
 from sql import migrate, tenancy
 from sql.errors import AppError
@@ -45,7 +47,18 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     settings = msgspec.structs.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     app = create_app(settings, announce=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+
+    class AnnouncingServer(uvicorn.Server):
+        # Say "serving" once the socket is bound, not when the lifespan starts (which is before it).
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
+                print(f"Web app: {settings.base_url}/login", flush=True)
+
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, as uvicorn.run expects
+        AnnouncingServer(config).run()
     return 0
 
 
@@ -144,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_user_create)
     cli_discovery.add_commands(sub)
     cli_erase.add_commands(sub)
+    cli_listening.add_commands(sub)
     return parser
 
 

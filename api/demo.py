@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api import demo_operations
 from api.app import create_app
 from api.settings import Settings
 from discovery.simulator.serve import simulator_in_thread
@@ -147,6 +148,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
             f"{crawl['counters']['follows_new']:,} follows, {crawl['counters']['requests']:,} requests"
         )
         brands = (await api.get("/v1/accounts", params={"hashtag": TOPIC, "limit": 3})).json()["items"]
+        console.print("target audience: the followers of " + ", ".join(f"@{b['handle']}" for b in brands))
         ranking_request = {
             "platform": "mastodon",
             "topic": {"hashtags": [TOPIC]},
@@ -156,16 +158,17 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         ranking = (await api.post("/v1/rankings", json=ranking_request)).json()
         console.print(
             _table(
-                f"Top creators for #{TOPIC} (weights {ranking['weights']})",
-                ["rank", "handle", "followers", "score", "topic pct", "fit pct", "authenticity"],
+                f"Top creators for #{TOPIC} by {ranking['objective']}: expected distinct credible accounts of the "
+                f"brands' {ranking['target_size']:,}-account audience one topical post reaches",
+                ["rank", "handle", "followers", "expected reach", "95% interval", "view prob", "authenticity"],
                 [
                     [
                         c["rank"],
                         c["handle"],
                         c["followers_count"],
-                        c["score"],
-                        c["components"]["topic_rank"]["percentile"],
-                        c["components"]["audience_fit"]["percentile"],
+                        c["expected_reach"]["value"],
+                        f"{c['expected_reach']['low']:.0f}-{c['expected_reach']['high']:.0f}",
+                        c["expected_reach"]["view_probability"],
                         round(c["components"]["authenticity"]["raw"], 3),
                     ]
                     for c in ranking["creators"]
@@ -179,10 +182,10 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         ).json()
         console.print(
             _table(
-                f"Shortlist for a $1,500 budget: unique credible reach {shortlist['reach']:,} "
-                f"(greedy by score: {shortlist['baseline_reach']:,}), fees {shortlist['total_fee']}",
-                ["handle", "fee", "marginal reach", "score"],
-                [[p["handle"], p["fee"], p["marginal_reach"], p["score"]] for p in shortlist["picks"]],
+                f"Shortlist for a $1,500 budget: expected unique target reach {shortlist['reach']:,} "
+                f"(in ranking order: {shortlist['baseline_reach']:,}), fees {shortlist['total_fee']}",
+                ["handle", "fee", "marginal reach", "expected reach alone"],
+                [[p["handle"], p["fee"], p["marginal_reach"], p["expected_reach"]] for p in shortlist["picks"]],
             )
         )
         campaign = (
@@ -200,6 +203,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
             ).json()
             for p in shortlist["picks"]
         ]
+        creators.append(await demo_operations.instagram_creator(api, campaign))  # not crawlable: reported figures
         await api.post(
             "/v1/fx-rates",
             json=[{"day": datetime.now(UTC).date().isoformat(), "base": "USD", "quote": "EUR", "rate": "0.92"}],
@@ -218,6 +222,7 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
                 r["cost"],
                 r["roi"],
                 r["reach"],
+                r.get("reach_method", ""),
                 r["emv"],
             ]
             for r in [*report["creators"], report["total"]]
@@ -225,10 +230,24 @@ async def _loop(base: str, key: str, sim_url: str, accounts: int) -> str:
         console.print(
             _table(
                 f"ROI report ({report['currency']}, {report['model']})",
-                ["creator", "clicks", "human", "unique", "conversions", "net revenue", "cost", "ROI", "reach", "EMV"],
+                [
+                    "creator",
+                    "clicks",
+                    "human",
+                    "unique",
+                    "conversions",
+                    "net revenue",
+                    "cost",
+                    "ROI",
+                    "reach",
+                    "reach method",
+                    "EMV",
+                ],
                 rows,
             )
         )
+        for line in await demo_operations.summary(api, campaign):
+            console.print(line)
         return str(campaign["id"])
 
 

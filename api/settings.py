@@ -22,6 +22,12 @@ class Settings(msgspec.Struct, frozen=True):
     log_level: str = "INFO"
     pool_min: int = 2
     pool_max: int = 10
+    # Reverse proxies whose X-Forwarded-For / Forwarded headers name the visitor (addresses or CIDRs).
+    trusted_proxies: str = ""
+    # How far a click may follow its order and still credit it: store clocks and ours differ.
+    clock_skew_seconds: int = 300
+    # How old an FX rate may be and still convert a day's amounts (weekday-only feeds skip weekends).
+    fx_max_age_days: int = 7
     host_concurrency: int = 4  # crawl requests in flight per host from this process, within its rate budget
 
     @classmethod
@@ -39,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True):
             log_level=env.get("SOROT_LOG_LEVEL", "INFO").upper(),
             pool_min=int(env.get("SOROT_POOL_MIN", "2")),
             pool_max=int(env.get("SOROT_POOL_MAX", "10")),
+            trusted_proxies=env.get("SOROT_TRUSTED_PROXIES", ""),
+            clock_skew_seconds=int(env.get("SOROT_CLOCK_SKEW_SECONDS", "300")),
+            fx_max_age_days=int(env.get("SOROT_FX_MAX_AGE_DAYS", "7")),
             host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "4"))),
         )
 

@@ -64,9 +64,13 @@ class Scored:
 
 
 def eligible(snap: Snapshot, seed: int, am: AudienceMatrix) -> np.ndarray:
-    ok = ~snap.accounts["opted_out"].to_numpy() & ~suspicion(snap).suspect & (am.sizes >= MIN_AUDIENCE)
-    ok[seed] = False
-    return np.flatnonzero(ok)
+    """Candidates: not opted out, not suspect themselves, at least MIN_AUDIENCE credible followers."""
+    if "lookalike_eligible" not in snap.cache:
+        ok = ~snap.accounts["opted_out"].to_numpy() & ~suspicion(snap).suspect & (am.sizes >= MIN_AUDIENCE)
+        snap.cache["lookalike_eligible"] = np.flatnonzero(ok)
+    cands: np.ndarray = snap.cache["lookalike_eligible"]
+    others: np.ndarray = cands[cands != seed]
+    return others
 
 
 def score(snap: Snapshot, seed: int, mode: str, content: sp.csr_array, limit: int) -> tuple[Scored, int]:
@@ -81,8 +85,10 @@ def score(snap: Snapshot, seed: int, mode: str, content: sp.csr_array, limit: in
     seed_size = int(am.sizes[seed])
     union = sizes + seed_size - shared
     jaccard = np.divide(shared, union, out=np.zeros(cands.size), where=union > 0)
-    seed_row = content[[seed]]
-    content_sim = np.asarray((content[cands] @ seed_row.T).todense()).ravel() if seed_row.nnz else np.zeros(cands.size)
+    seed_tags = np.zeros(content.shape[1], dtype=np.float64)
+    lo, hi = content.indptr[seed], content.indptr[seed + 1]
+    seed_tags[content.indices[lo:hi]] = content.data[lo:hi]
+    content_sim = (content @ seed_tags)[cands] if hi > lo else np.zeros(cands.size)
     if mode == "audience":
         similarity = jaccard
     elif mode == "content":
@@ -90,6 +96,8 @@ def score(snap: Snapshot, seed: int, mode: str, content: sp.csr_array, limit: in
     else:  # complementary: similar content, audience the seed does not have yet
         similarity = content_sim * (1.0 - np.divide(shared, sizes, out=np.zeros(cands.size), where=sizes > 0))
     positive = np.flatnonzero(similarity > 0)
-    top = positive[np.argsort(-similarity[positive], kind="stable")[:limit]]
+    if positive.size > limit:  # a partial sort: only the best ``limit`` are ordered
+        positive = positive[np.argpartition(-similarity[positive], limit - 1)[:limit]]
+    top = positive[np.lexsort((cands[positive], -similarity[positive]))]
     scored = Scored(cands[top], similarity[top], jaccard[top], content_sim[top], sizes[top], shared[top])
     return scored, int(cands.size)

@@ -1,5 +1,5 @@
 """Planted worlds for audience segments and lookalikes: audiences of known make-up, written straight
-into PostgreSQL with COPY (tests and bench/audience.py use them).
+into PostgreSQL with COPY (tests and bench/segments.py use them).
 
 Language world: each creator's followers are drawn from a planted language mix and place mix; a
 follower writes posts in its language (hand-written sentences from tests/fixtures/language) and says

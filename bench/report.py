@@ -1,7 +1,10 @@
 """Campaign report over 10 million clicks and 100,000 conversions for 200 creators.
 
 Events are generated in PostgreSQL (generate_series) exactly as the service stores them: clicks
-with their per-day counts, conversions in two currencies with FX rates, attributions, refunds.
+with their per-day counts, conversions in three currencies (EUR, GBP, KWD with three decimals),
+ECB-style euro rates on weekdays only (weekend orders use Friday's rate, GBP and KWD reach USD
+through cross rates), attributions, refunds. The report is asked in USD, so every conversion and
+every cost is converted.
 
     uv run python bench/report.py [--clicks 10000000] [--conversions 100000] [--creators 200]
 """
@@ -13,6 +16,7 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import asyncpg
 
@@ -45,12 +49,17 @@ FROM clicks WHERE campaign_id = '{campaign}' GROUP BY 1, 2, 3;
 """
 CONVERSIONS = """
 INSERT INTO conversions (org_id, source, order_id, occurred_at, amount, currency, promo_codes)
-SELECT '{org}', 'shopify', 'o' || g, now() - (g % 30) * interval '1 day', round((10 + g % 200)::numeric + 0.99, 2),
-       CASE WHEN g % 4 = 0 THEN 'USD' ELSE 'EUR' END, ARRAY['CODE' || g % {creators}]
+SELECT '{org}', 'shopify', 'o' || g, now() - (g % 30) * interval '1 day',
+       CASE g % 3 WHEN 0 THEN round((10 + g % 200)::numeric + 0.99, 2)
+                  WHEN 1 THEN round((8 + g % 150)::numeric + 0.49, 2)
+                  ELSE round((3 + g % 60)::numeric + 0.125, 3) END,
+       CASE g % 3 WHEN 0 THEN 'EUR' WHEN 1 THEN 'GBP' ELSE 'KWD' END, ARRAY['CODE' || g % {creators}]
 FROM generate_series(1, {conversions}) g;
-INSERT INTO fx_rates (org_id, day, base, quote, rate)
-SELECT '{org}', d::date, 'USD', 'EUR', 0.9 + (extract(day FROM d) / 1000)
-FROM generate_series(now() - interval '31 days', now() + interval '1 day', interval '1 day') d;
+INSERT INTO fx_rates (org_id, day, base, quote, rate, source)
+SELECT '{org}', d::date, 'EUR', q.quote, q.rate + (extract(day FROM d) / 10000), 'ecb'
+FROM generate_series(now() - interval '45 days', now() + interval '1 day', interval '1 day') d
+CROSS JOIN (VALUES ('USD', 1.05), ('GBP', 0.87), ('KWD', 0.32)) q(quote, rate)
+WHERE extract(isodow FROM d) < 6;
 INSERT INTO attributions (conversion_id, org_id, campaign_id, creator_id, model, method, share, reason)
 SELECT cv.id, '{org}', '{campaign}', c.id, m, 'promo_code', 1, 'bench'
 FROM conversions cv
@@ -85,15 +94,17 @@ async def run(db: str, clicks: int, conversions: int, creators: int) -> list[lis
     since = datetime.now(UTC).date() - timedelta(days=40)
     for label in ("first", "second"):
         t = time.perf_counter()
-        r = await service.campaign_report(conn, org.id, campaign.id, "EUR", None, since, None, "http://x")
+        r = await service.campaign_report(conn, org.id, campaign.id, "USD", None, since, None, "http://x")
+        assert r.complete, r.fx_errors[:3]
         rows.append(
             [
                 label,
                 f"{time.perf_counter() - t:.2f}",
                 r.total.clicks,
-                f"{r.total.conversions:,}",
-                f"{r.total.net_revenue:,}",
+                f"{Decimal(r.total.conversions):,}",
+                f"{Decimal(r.total.net_revenue):,}",
                 len(r.creators),
+                len(r.fx_rates),
             ]
         )
     await conn.close()
@@ -110,9 +121,9 @@ def main() -> None:
     with fresh_database() as db:
         rows = asyncio.run(run(db, args.clicks, args.conversions, args.creators))
     table(
-        f"Campaign report: {args.clicks:,} clicks, {args.conversions:,} conversions (1/4 in USD, FX to EUR), "
-        f"{args.creators} creators",
-        ["request", "seconds", "clicks", "conversions", "net revenue EUR", "creators"],
+        f"Campaign report in USD: {args.clicks:,} clicks, {args.conversions:,} conversions in EUR, GBP and KWD "
+        f"(weekday ECB rates, cross rates, costs converted), {args.creators} creators",
+        ["request", "seconds", "clicks", "conversions", "net revenue USD", "creators", "rates used"],
         rows,
     )
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from campaigns.models import MODELS, Model
+from campaigns.money import equal_shares, shares
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ class CreditDraft:
 
 def _equal(refs: list[CreatorRef], model: Model, method: str, reason: str) -> list[CreditDraft]:
     distinct = list(dict.fromkeys(refs))
-    share = (Decimal(1) / len(distinct)).quantize(Decimal("0.000001"))
-    return [CreditDraft(r.campaign_id, r.creator_id, model, method, share, reason) for r in distinct]
+    return [
+        CreditDraft(r.campaign_id, r.creator_id, model, method, share, reason)
+        for r, share in zip(distinct, equal_shares(len(distinct)), strict=True)
+    ]
 
 
 def attribute(
@@ -56,6 +59,7 @@ def attribute(
     codes: dict[str, CreatorRef],
     slugs: dict[str, CreatorRef],
     journey: list[JourneyClick],
+    skew: timedelta = timedelta(0),
 ) -> tuple[list[CreditDraft], str]:
     """Credits under every model, and a sentence saying why (also when nobody gets credit)."""
     matched = [(c, codes[c.lower()]) for c in promo_codes if c.lower() in codes]
@@ -66,7 +70,7 @@ def attribute(
     if click_id is not None:
         clicked = next((c for c in journey if c.click_id == click_id), None)
         if clicked is not None:
-            return _by_click(occurred_at, clicked, journey)
+            return _by_click(occurred_at, clicked, journey, skew)
     if ref and ref in slugs:
         reason = f"ref {ref} in the landing URL"
         return [d for m in MODELS for d in _equal([slugs[ref]], m, "ref", reason)], reason
@@ -76,20 +80,18 @@ def attribute(
 
 
 def _by_click(
-    occurred_at: datetime, clicked: JourneyClick, journey: list[JourneyClick]
+    occurred_at: datetime, clicked: JourneyClick, journey: list[JourneyClick], skew: timedelta
 ) -> tuple[list[CreditDraft], str]:
+    """``skew``: how far a click may follow the order, since the store's clock and ours differ."""
     window = timedelta(days=clicked.ref.attribution_days)
-    if not occurred_at - window <= clicked.at <= occurred_at:
+    latest = occurred_at + skew
+    if not occurred_at - window <= clicked.at <= latest:
         return [], (
             f"click {clicked.click_id} at {clicked.at.isoformat()} is outside the "
             f"{clicked.ref.attribution_days}-day window before the order"
         )
     path = sorted(
-        (
-            c
-            for c in journey
-            if c.ref.campaign_id == clicked.ref.campaign_id and occurred_at - window <= c.at <= occurred_at
-        ),
+        (c for c in journey if c.ref.campaign_id == clicked.ref.campaign_id and occurred_at - window <= c.at <= latest),
         key=lambda c: (c.at, str(c.click_id)),
     )
     reason = f"click id {clicked.click_id} in the order; {len(path)} click(s) by this visitor in the window"
@@ -100,7 +102,6 @@ def _by_click(
     per_creator: dict[CreatorRef, int] = defaultdict(int)
     for c in path:
         per_creator[c.ref] += 1
-    for r, n in per_creator.items():
-        share = (Decimal(n) / len(path)).quantize(Decimal("0.000001"))
+    for (r, _), share in zip(per_creator.items(), shares(list(per_creator.values())), strict=True):
         credits.append(CreditDraft(r.campaign_id, r.creator_id, "linear", "click_id", share, reason))
     return credits, reason

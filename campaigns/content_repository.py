@@ -83,3 +83,7 @@ async def markers(conn: Conn, org_id: UUID) -> list[str]:
 async def set_markers(conn: Conn, org_id: UUID, values: list[str]) -> None:
     await conn.execute(Q["content.clear_markers"], org_id)
     await conn.execute(Q["content.add_markers"], org_id, values)
+
+
+async def active_campaigns(conn: Conn) -> list[tuple[UUID, UUID]]:
+    return [(r["org_id"], r["id"]) for r in await conn.fetch(Q["content.active_campaigns"])]

@@ -4,20 +4,50 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
 
+from campaigns.money import Currency
+
 Model = Literal["last_click", "first_click", "linear"]
 MODELS: tuple[Model, ...] = ("last_click", "first_click", "linear")
 Source = Literal["shopify", "woocommerce", "stripe"]
+# Where a conversion came from: a store's webhook, or the API (which may say it is a store's order,
+# so the same order through both counts once).
+ConversionSource = Literal["api", "shopify", "woocommerce", "stripe"]
+OrderStatus = Literal["pending", "voided", "paid", "test"]
+Method = Literal["promo_code", "click_id", "ref"]
+
+AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]{1,6})?$"
+Amount = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=AMOUNT_PATTERN,
+        description="A decimal amount as a string, in the currency named beside it, with that currency's "
+        "ISO 4217 decimals (e.g. 12.50 EUR, 1200 JPY, 1.234 KWD).",
+        examples=["12.50"],
+    ),
+]
+Ratio = Annotated[
+    str,
+    msgspec.Meta(pattern=AMOUNT_PATTERN, description="A decimal number as a string (4 decimals).", examples=["0.2500"]),
+]
+Share = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=AMOUNT_PATTERN,
+        description="Attributed conversions as a decimal string (6 decimals); each order's shares sum to exactly 1.",
+        examples=["0.333334"],
+    ),
+]
 
 
 class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    currency: str
     destination_url: str
+    currency: str | None = None  # the org's reporting currency when not given
     budget: Decimal = Decimal(0)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -107,7 +137,7 @@ class Creator(msgspec.Struct):
 
 
 class ConversionIn(msgspec.Struct, forbid_unknown_fields=True):
-    order_id: str
+    order_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="The store's order id.")]
     occurred_at: datetime
     amount: Decimal
     currency: str
@@ -116,38 +146,78 @@ class ConversionIn(msgspec.Struct, forbid_unknown_fields=True):
     ref: str | None = None
     customer_id: str | None = None
     new_customer: bool | None = None
+    status: OrderStatus = "paid"
+    source: Annotated[
+        ConversionSource,
+        msgspec.Meta(
+            description="Whose order id this is: 'api' (default) or the store that also sends it by webhook, "
+            "so the same order arriving both ways counts once."
+        ),
+    ] = "api"
+    external_ref: str | None = None
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True):
     amount: Decimal
     occurred_at: datetime | None = None
     refund_id: str | None = None
+    source: ConversionSource = "api"
 
 
 class Credit(msgspec.Struct):
     campaign_id: UUID
     creator_id: UUID
-    model: str
-    method: str
-    share: Decimal
+    model: Model
+    method: Method
+    share: Share
+    amount: Annotated[Amount, msgspec.Meta(description="The order amount credited (largest remainder, sums to it).")]
     reason: str
+
+
+class RefundLine(msgspec.Struct):
+    refund_id: str
+    amount: Annotated[Amount, msgspec.Meta(description="What was applied: never more than was left of the order.")]
+    requested: Annotated[Amount, msgspec.Meta(description="What the store or caller asked to refund.")]
+    clamped: bool
+    occurred_at: datetime
 
 
 class Conversion(msgspec.Struct):
     id: UUID
-    source: str
+    source: ConversionSource
     order_id: str
     occurred_at: datetime
-    amount: Decimal
-    currency: str
+    amount: Amount
+    currency: Currency  # type: ignore[valid-type]
+    status: Annotated[OrderStatus, msgspec.Meta(description="Only 'paid' orders count as revenue.")]
     promo_codes: list[str]
     click_id: UUID | None
     ref: str | None
     customer_id: str | None
     new_customer: bool | None
-    refunded: Decimal
+    refunded: Amount
+    refunds: list[RefundLine]
     credits: list[Credit]
     duplicate: bool = False
+
+
+class ConversionPage(msgspec.Struct):
+    items: list[Conversion]
+    next_cursor: Annotated[str | None, msgspec.Meta(description="Pass as ?cursor= for the next page.")]
+
+
+class EventOutcome(msgspec.Struct):
+    kind: Literal["order", "refund", "cancellation"]
+    order_id: str
+    outcome: Literal["recorded", "duplicate", "updated", "parked", "clamped", "applied"]
+    conversion_id: UUID | None
+    detail: str
+
+
+class WebhookResult(msgspec.Struct):
+    result: str
+    conversion_ids: Annotated[list[UUID], msgspec.Meta(description="The conversions this delivery created or touched.")]
+    events: list[EventOutcome]
 
 
 class IntegrationIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -165,10 +235,15 @@ class Integration(msgspec.Struct):
 
 
 class FxRateIn(msgspec.Struct, forbid_unknown_fields=True):
-    day: date
-    base: str
-    quote: str
-    rate: Decimal
+    day: Annotated[date, msgspec.Meta(description="The day of the rate (it serves until the staleness limit).")]
+    base: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$", description="ISO 4217 code converted from.")]
+    quote: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$", description="ISO 4217 code converted to.")]
+    rate: Annotated[Decimal, msgspec.Meta(description="Units of quote per one unit of base, e.g. 1.0842.")]
+    source: Annotated[str, msgspec.Meta(max_length=40, description="Where the rate came from, e.g. ecb.")] = "api"
+
+
+class FxStored(msgspec.Struct):
+    stored: int
 
 
 class PostIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -183,3 +258,19 @@ class CampaignPost(msgspec.Struct):
     likes: int | None
     reposts: int | None
     replies: int | None
+
+
+class FxRate(msgspec.Struct):
+    day: date
+    base: Currency  # type: ignore[valid-type]
+    quote: Currency  # type: ignore[valid-type]
+    rate: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$", description="Units of quote per base.")]
+    source: str
+
+
+class DayFigures(msgspec.Struct):
+    day: date
+    clicks: int
+    human_clicks: int
+    unique_clicks: int
+    conversions: Share

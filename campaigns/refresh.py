@@ -21,6 +21,8 @@ from sql import Conn
 from sql.errors import UpstreamError
 
 KIND = "refresh_post"
+DETECT_KIND = "detect_posts"
+DETECT_EVERY = timedelta(minutes=15)  # how often running campaigns look for new crawled posts
 # Slots after a post is first tracked (the issue's +1 h, +24 h, +7 d).
 SCHEDULE: tuple[tuple[str, timedelta], ...] = (
     ("+1h", timedelta(hours=1)),
@@ -41,9 +43,14 @@ async def schedule(conn: Conn, post_ids: list[UUID]) -> int:
     return new
 
 
+BLUESKY_APPVIEW = "https://public.api.bsky.app"  # post URLs are on bsky.app, which serves no XRPC
+
+
 def _base(row: Any) -> str:
     if row["base_url"]:
         return str(row["base_url"]).rstrip("/")
+    if row["platform"] == "bluesky":
+        return BLUESKY_APPVIEW
     parts = urlsplit(row["url"])
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -81,3 +88,9 @@ async def refresh_post(conn: Conn, args: dict[str, Any], ctx: Context) -> None:
     await check_host(base, ctx.allow_private)
     counts = await fetch_counts(ctx.client, row["platform"], base, row["external_id"], row["token"])
     await repo.insert_crawled_snapshot(conn, row["org_id"], post_id, datetime.now(UTC), slot, counts)
+
+
+async def detect_posts(conn: Conn, args: dict[str, Any], ctx: Context) -> None:
+    """Every running campaign tracks its linked creators' new crawled posts, and schedules their refreshes."""
+    for org_id, campaign_id in await repo.active_campaigns(conn):
+        await schedule(conn, await repo.detect_posts(conn, org_id, campaign_id))

@@ -10,7 +10,8 @@ from uuid import UUID
 import asyncpg
 
 from campaigns.attribution import CreatorRef, CreditDraft, JourneyClick
-from campaigns.models import Campaign, CampaignPost, Creator, Credit
+from campaigns.fx import StoredRate
+from campaigns.models import Campaign, CampaignPost, Creator
 from campaigns.tracking import Click, LinkInfo
 from sql import Conn, Q, fetch_one
 from sql.errors import ConflictError, NotFoundError
@@ -174,13 +175,49 @@ async def record_delivery(conn: Conn, integration_id: UUID, delivery_id: str) ->
     return await conn.fetchval(Q["campaigns.record_delivery"], integration_id, delivery_id) is not None
 
 
-async def upsert_fx(conn: Conn, org_id: UUID, rows: list[tuple[date, str, str, Decimal]]) -> None:
-    await conn.executemany(Q["campaigns.upsert_fx"], [(org_id, *r) for r in rows])
+async def record_payload(conn: Conn, integration_id: UUID, digest: bytes) -> bool:
+    """False when this body (with its topic) was seen before."""
+    return await conn.fetchval(Q["campaigns.record_payload"], integration_id, digest) is not None
 
 
-async def fx_rates(conn: Conn, org_id: UUID, quote: str, bases: list[str]) -> dict[tuple[str, date], Decimal]:
-    rows = await conn.fetch(Q["campaigns.fx_for_org"], org_id, quote, bases)
-    return {(r["base"].strip(), r["day"]): r["rate"] for r in rows}
+async def lock_order(conn: Conn, org_id: UUID, source: str, key: str) -> None:
+    await conn.execute(Q["campaigns.lock_order"], str(org_id), source, key)
+
+
+async def park(conn: Conn, org_id: UUID, source: str, key: str, event: bytes) -> None:
+    await conn.execute(Q["campaigns.park_event"], org_id, source, key, event.decode())
+
+
+async def take_parked(conn: Conn, org_id: UUID, source: str, keys: list[str]) -> list[bytes]:
+    rows = await conn.fetch(Q["campaigns.take_parked"], org_id, source, keys)
+    return [r["event"].encode() for r in sorted(rows, key=lambda r: r["id"])]
+
+
+async def parked_count(conn: Conn, org_id: UUID) -> int:
+    return int(await conn.fetchval(Q["campaigns.parked_count"], org_id))
+
+
+async def upsert_fx(conn: Conn, org_id: UUID, rates: list[StoredRate]) -> None:
+    await conn.execute(
+        Q["campaigns.upsert_fx"],
+        org_id,
+        [r.day for r in rates],
+        [r.base for r in rates],
+        [r.quote for r in rates],
+        [r.rate for r in rates],
+        [r.source for r in rates],
+    )
+
+
+async def fx_rates(conn: Conn, org_id: UUID, since: date, until: date) -> list[StoredRate]:
+    return [StoredRate(**dict(r)) for r in await conn.fetch(Q["campaigns.fx_for_org"], org_id, since, until)]
+
+
+async def list_fx(
+    conn: Conn, org_id: UUID, since: date | None, until: date | None, currency: str | None, limit: int
+) -> list[StoredRate]:
+    rows = await conn.fetch(Q["campaigns.list_fx"], org_id, since, until, currency, limit)
+    return [StoredRate(**dict(r)) for r in rows]
 
 
 async def insert_conversion(conn: Conn, org_id: UUID, source: str, v: dict[str, Any]) -> UUID | None:
@@ -199,8 +236,37 @@ async def insert_conversion(conn: Conn, org_id: UUID, source: str, v: dict[str, 
         v.get("ref"),
         v.get("customer_id"),
         v.get("new_customer"),
+        v.get("status", "paid"),
     )
     return result
+
+
+async def raise_status(conn: Conn, conversion_id: UUID, status: str) -> bool:
+    return await conn.fetchval(Q["campaigns.raise_status"], conversion_id, status) is not None
+
+
+async def lock_conversion(conn: Conn, conversion_id: UUID) -> Any:
+    return await conn.fetchrow(Q["campaigns.lock_conversion"], conversion_id)
+
+
+async def list_conversions(conn: Conn, org_id: UUID, f: dict[str, Any], limit: int) -> list[Any]:
+    after = f.get("after") or (None, None)
+    return list(
+        await conn.fetch(
+            Q["campaigns.list_conversions"],
+            org_id,
+            f.get("campaign_id"),
+            f.get("creator_id"),
+            f.get("source"),
+            f.get("since"),
+            f.get("until"),
+            f.get("attributed"),
+            f.get("status"),
+            after[0],
+            after[1],
+            limit,
+        )
+    )
 
 
 async def conversion_row(
@@ -228,8 +294,8 @@ async def codes_and_slugs(conn: Conn, org_id: UUID) -> tuple[dict[str, CreatorRe
     return codes, slugs
 
 
-async def journey(conn: Conn, org_id: UUID, click_id: UUID, until: datetime) -> list[JourneyClick]:
-    rows = await conn.fetch(Q["campaigns.journey"], org_id, click_id, until)
+async def journey(conn: Conn, org_id: UUID, click_id: UUID, until: datetime, skew: timedelta) -> list[JourneyClick]:
+    rows = await conn.fetch(Q["campaigns.journey"], org_id, click_id, until, skew)
     return [
         JourneyClick(r["click_id"], r["at"], CreatorRef(r["campaign_id"], r["creator_id"], r["attribution_days"]))
         for r in rows
@@ -243,8 +309,12 @@ async def insert_credits(conn: Conn, org_id: UUID, conversion_id: UUID, credits:
     )
 
 
-async def credits_of(conn: Conn, conversion_id: UUID) -> list[Credit]:
-    return [Credit(**dict(r)) for r in await conn.fetch(Q["campaigns.credits_of"], conversion_id)]
+async def credits_of(conn: Conn, conversion_id: UUID) -> list[Any]:
+    return list(await conn.fetch(Q["campaigns.credits_of"], conversion_id))
+
+
+async def refunds_of(conn: Conn, conversion_id: UUID) -> list[Any]:
+    return list(await conn.fetch(Q["campaigns.refunds_of"], conversion_id))
 
 
 async def refunded_total(conn: Conn, conversion_id: UUID) -> Decimal:
@@ -253,9 +323,11 @@ async def refunded_total(conn: Conn, conversion_id: UUID) -> Decimal:
 
 
 async def insert_refund(
-    conn: Conn, org_id: UUID, conversion_id: UUID, refund_id: str, amount: Decimal, at: datetime
+    conn: Conn, org_id: UUID, conversion_id: UUID, refund_id: str, amount: Decimal, requested: Decimal, at: datetime
 ) -> bool:
-    return await conn.fetchval(Q["campaigns.insert_refund"], org_id, conversion_id, refund_id, amount, at) is not None
+    """False when this refund id was recorded for the conversion before."""
+    row = await conn.fetchval(Q["campaigns.insert_refund"], org_id, conversion_id, refund_id, amount, requested, at)
+    return row is not None
 
 
 async def report_inputs(conn: Conn, campaign_id: UUID, model: str, start: date, end: date) -> dict[str, Any]:

@@ -8,28 +8,82 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
+import ipaddress
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from crawlerdetect import CrawlerDetect
+
 log = logging.getLogger("sorot.tracking")
 
-BOT_AGENTS = re.compile(
-    r"facebookexternalhit|facebot|twitterbot|slackbot|slack-imgproxy|discordbot|telegrambot|whatsapp|googlebot|"
-    r"bingbot|linkedinbot|applebot|pinterest|redditbot|embedly|skypeuripreview|mastodon|bluesky|cardyb|"
-    r"yandex|baiduspider|duckduckbot|curl/|wget/|python-requests|python-httpx|httpx|go-http-client|okhttp|"
-    r"headlesschrome|phantomjs|bot\b|crawler|spider|preview",
+# Link-preview fetchers of the fediverse and chat apps that the maintained crawler list
+# (crawlerdetect, from the CrawlerDetect project) may not name; each one fetches a link it saw
+# posted, so none is a person.
+PREVIEW_AGENTS = re.compile(
+    r"mastodon/|pleroma|akkoma|gotosocial|misskey|bluesky|cardyb|whatsapp|telegrambot|skypeuripreview|"
+    r"slack-imgproxy|discordbot|headlesschrome|phantomjs",
     re.IGNORECASE,
 )
+_detector = CrawlerDetect()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_bot(user_agent: str) -> bool:
-    return not user_agent.strip() or bool(BOT_AGENTS.search(user_agent))
+    """A crawler, link preview or script by its user agent (an empty one too). Cached: agents repeat."""
+    agent = user_agent.strip()
+    return not agent or bool(PREVIEW_AGENTS.search(agent)) or bool(_detector.isCrawler(agent))
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_proxies(text: str) -> tuple[Network, ...]:
+    """``SOROT_TRUSTED_PROXIES``: comma-separated addresses or CIDR networks."""
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in text.split(",") if p.strip())
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+def _forwarded_for(forwarded: str) -> list[str]:
+    """The ``for=`` addresses of an RFC 7239 ``Forwarded`` header, first hop first."""
+    out = []
+    for element in forwarded.split(","):
+        for pair in element.split(";"):
+            key, _, value = pair.strip().partition("=")
+            if key.lower() == "for":
+                value = value.strip('"')
+                if value.startswith("["):
+                    value = value[1 : value.find("]")]
+                elif value.count(":") == 1:
+                    value = value.split(":")[0]
+                out.append(value)
+    return out
+
+
+def client_ip(peer: str, forwarded: str, x_forwarded_for: str, proxies: Sequence[Network]) -> str:
+    """The visitor's address: the socket peer, unless it is a trusted proxy; then the nearest address
+    in ``Forwarded`` (or ``X-Forwarded-For``) that is not a trusted proxy. Headers from anyone else
+    are ignored, since a visitor can write them."""
+    if not proxies or not _trusted(peer, proxies):
+        return peer
+    chain = _forwarded_for(forwarded) if forwarded else [a.strip() for a in x_forwarded_for.split(",") if a.strip()]
+    for address in reversed(chain):
+        if not _trusted(address, proxies):
+            return address
+    return chain[0] if chain else peer
 
 
 def visitor_hash(salt: bytes, ip: str, user_agent: str) -> bytes:
@@ -100,6 +154,7 @@ class ClickBuffer:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = False
 
     def add(self, click: Click) -> None:
         self.pending.append(click)
@@ -113,14 +168,16 @@ class ClickBuffer:
                 try:
                     await self.write(batch)
                     self.written += len(batch)
-                except Exception:
-                    # Keep them for the next flush rather than lose them.
+                except BaseException as e:
+                    # Keep them for the next flush rather than lose them, also when cancelled mid-write
+                    # (writing is idempotent by click id, so a batch that did land is not counted twice).
                     self.pending = batch + self.pending
-                    log.exception("click flush failed; will retry", extra={"clicks": len(batch)})
+                    if isinstance(e, Exception):
+                        log.exception("click flush failed; will retry", extra={"clicks": len(batch)})
                     raise
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
             self._wake.clear()
@@ -130,11 +187,15 @@ class ClickBuffer:
                 await asyncio.sleep(self.interval)
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Let the loop finish the write it is in (cancelling it mid-write would drop that batch: a
+        CancelledError is no Exception), then write what is left."""
+        self._stopping = True
+        self._wake.set()
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
+            self._task = None
         await self.flush()

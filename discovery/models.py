@@ -28,6 +28,7 @@ class Profile(msgspec.Struct, frozen=True):
     discoverable: bool | None = None
     noindex: bool = False
     labels: tuple[str, ...] = ()
+    location: str = ""  # a profile field named like "Location" (Mastodon); audience places read it
     # A short view (a post's author, a search hit, a partial account) that may lack the bio and flags
     # an opt-out lives in: it can show an opt-out, never clear one.
     partial: bool = False
@@ -56,6 +57,7 @@ class Post(msgspec.Struct, frozen=True):
     quote_count: int = 0
     url: str = ""
     in_reply_to: str | None = None
+    lang: str | None = None  # the platform's language tag (BCP 47), when it sends one
 
 
 # Who engaged with a post, and when if the platform says (Bluesky likes carry createdAt).

@@ -207,3 +207,31 @@ async def check_host(url: str, allow_private: bool) -> str:
     except RefusedAddressError as e:
         raise ValidationError(e.detail, field="base_url") from e
     return parts.hostname
+
+
+def check_url_host(url: str, allow_private: bool) -> str:
+    """For URLs that may carry a path (streams, feeds): http(s) only, and the host must resolve to public
+    addresses now (blocking; the guarded transport checks again on every connection)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError(f"the URL must be http(s), got {url!r}", field="base_url")
+    if allow_private:
+        return parts.hostname
+    try:
+        literal: Address | None = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        literal = None
+    try:
+        found = (
+            [str(literal)] if literal else [str(i[4][0]) for i in socket.getaddrinfo(parts.hostname, parts.port or 443)]
+        )
+    except (OSError, UnicodeError) as e:
+        raise UpstreamError(f"cannot resolve {parts.hostname}: {e}") from e
+    refused = [a for a in found if not is_public(ipaddress.ip_address(a.split("%", 1)[0]))]
+    if refused:
+        raise ValidationError(
+            f"{parts.hostname} resolves to a non-public address ({refused[0]}); "
+            "set SOROT_ALLOW_PRIVATE_HOSTS=1 to allow private hosts",
+            field="base_url",
+        )
+    return parts.hostname

@@ -82,7 +82,7 @@ class Written:
 
 def _account_row(p: Profile) -> tuple[object, ...]:
     if p.opted_out:
-        return (p.external_id, p.handle, True, p.partial, *([None] * 10))
+        return (p.external_id, p.handle, True, p.partial, *([None] * 11))
     return (
         p.external_id,
         p.handle,
@@ -98,6 +98,7 @@ def _account_row(p: Profile) -> tuple[object, ...]:
         p.is_bot,
         p.discoverable,
         None if p.partial else p.noindex,
+        p.location or None,  # a short view shows no fields: unknown, kept as stored
     )
 
 
@@ -204,6 +205,7 @@ async def _write_posts(conn: Conn, batch: Batch, ids: dict[str, int], out: Writt
                 p.quote_count,
                 p.url,
                 p.in_reply_to is not None,
+                p.lang,
             )
             for p in posts
         ]

@@ -38,7 +38,7 @@ def values(objective: Objective, est: Estimate, fees: list[Decimal], custom: np.
         return est.reach
     if objective == "efficiency":
         fee = np.array([float(f) for f in fees])
-        return np.asarray(np.where(fee > 0, 100 * est.reach / np.maximum(fee, 1e-9), np.inf * (est.reach > 0)))
+        return np.asarray(100 * est.reach / np.maximum(fee, 0.01))  # a free creator counts as costing a cent
     if objective == "engagement":
         return est.engagements
     return custom

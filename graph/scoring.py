@@ -97,12 +97,15 @@ def finish(
     posts = post_stats(snap.ids, ids, ~suspicion(snap).suspect, *ev.posts)
     reported = snap.accounts["followers_count"].to_numpy()[cand].astype(float)
     # Accounts that only repost others (no original post stored in the window) and declared bots are no creators.
-    keep = (posts.posts > 0) & np.array([int(i) not in ev.bots for i in ids], dtype=bool)
-    keep &= st.authenticity >= req.filters.min_authenticity
+    posted = posts.posts > 0
+    bot = np.array([int(i) in ev.bots for i in ids], dtype=bool)
+    credible_enough = st.authenticity >= req.filters.min_authenticity
+    keep = posted & ~bot & credible_enough
     excluded = {
         **pool.excluded,
-        "only_reposts": int((posts.posts == 0).sum()),
-        "declared_bot": int(((posts.posts > 0) & ~keep).sum()),
+        "only_reposts": int((~posted).sum()),
+        "declared_bot": int((posted & bot).sum()),
+        "min_authenticity": int((posted & ~bot & ~credible_enough).sum()),
     }
     mask = reach_mask(snap, pool.target)
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 
 from discovery.netguard import guarded_client
-from jobs.handlers import HANDLERS
+from jobs.handlers import HANDLERS, PERIODIC
 from jobs.runner import Context, drain, serve
 from sql import migrate
 
@@ -27,7 +27,7 @@ async def run(database_url: str, *, once: bool, workers: int, allow_private: boo
         if once:
             await drain(pool, HANDLERS, ctx, workers)
         else:
-            await serve(pool, HANDLERS, ctx, workers=workers)
+            await serve(pool, HANDLERS, ctx, workers=workers, periodic=PERIODIC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

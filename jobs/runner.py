@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -72,14 +72,39 @@ async def drain(pool: asyncpg.Pool, handlers: Mapping[str, Handler], ctx: Contex
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
+async def enqueue_periodic(
+    pool: asyncpg.Pool, periodic: Sequence[tuple[str, timedelta]], now: datetime, done: dict[str, int]
+) -> int:
+    """Queue each periodic job once per interval: the key names the interval, so many workers queue it once.
+    ``done`` remembers the intervals this process already queued."""
+    new = 0
+    for kind, every in periodic:
+        bucket = int(now.timestamp() // every.total_seconds())
+        if done.get(kind) == bucket:
+            continue
+        async with pool.acquire() as conn:
+            new += await repo.enqueue(conn, kind, f"{kind}:{bucket}", {}, now)
+        done[kind] = bucket
+    return new
+
+
 async def serve(
-    pool: asyncpg.Pool, handlers: Mapping[str, Handler], ctx: Context, *, workers: int = 2, poll: float = 1.0
+    pool: asyncpg.Pool,
+    handlers: Mapping[str, Handler],
+    ctx: Context,
+    *,
+    workers: int = 2,
+    poll: float = 1.0,
+    periodic: Sequence[tuple[str, timedelta]] = (),
 ) -> None:
     """Run jobs as they fall due, until cancelled."""
+    queued: dict[str, int] = {}
 
     async def worker() -> None:
+        await asyncio.sleep(poll)  # let the process finish starting before the first job
         while True:
             try:
+                await enqueue_periodic(pool, periodic, datetime.now(UTC), queued)
                 busy = await run_one(pool, handlers, ctx)
             except (OSError, asyncpg.PostgresError) as e:
                 log.warning("job queue unavailable", extra={"error": str(e)})

@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.types import Receive, Scope, Send
 
 from campaigns import repository as repo
-from campaigns.tracking import Click, LinkInfo, destination, is_bot, visitor_hash
+from campaigns.tracking import Click, LinkInfo, client_ip, destination, is_bot, visitor_hash
 
 LINK_TTL = 60.0  # seconds a slug's target stays cached (changes show within a minute)
 NOT_FOUND_PAGE = "<!doctype html><title>Link not found</title><h1>Link not found</h1><p>This link does not exist.</p>"
@@ -70,6 +70,8 @@ async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
     if method == "GET":
         agent = _header(scope, b"user-agent")
         client = scope.get("client")
+        peer = client[0] if client else ""
+        ip = client_ip(peer, _header(scope, b"forwarded"), _header(scope, b"x-forwarded-for"), state.proxies)
         info = link.info
         state.clicks.add(
             Click(
@@ -78,7 +80,7 @@ async def follow_link(scope: Scope, receive: Receive, send: Send) -> None:
                 info.creator_id,
                 click_id,
                 datetime.now(UTC),
-                visitor_hash(state.salt, client[0] if client else "", agent),
+                visitor_hash(state.salt, ip, agent),
                 _header(scope, b"referer") or None,
                 is_bot(agent),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 from uuid import UUID
 
@@ -10,7 +11,8 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from campaigns import service
+from campaigns import orders
+from campaigns.models import WebhookResult
 
 
 class WebhookController(Controller):
@@ -21,7 +23,8 @@ class WebhookController(Controller):
         "/{source:str}/{integration_id:uuid}",
         operation_id="ReceiveWebhook",
         status_code=200,
-        summary="A store's webhook delivery; bad signatures are 401 and store nothing",
+        summary="A store's webhook delivery: 200 for anything validly signed (refunds before their order are "
+        "parked, over-refunds clamped); bad signatures are 401 and store nothing",
     )
     async def receive(
         self,
@@ -29,8 +32,10 @@ class WebhookController(Controller):
         integration_id: FromPath[UUID],
         request: Request[Any, Any, Any],
         conn: NamedDependency[asyncpg.Connection],
-    ) -> dict[str, str]:
+    ) -> WebhookResult:
         body = await request.body()
         headers = {k.lower(): v for k, v in request.headers.items()}
-        await request.app.state.clicks.flush()  # the order's click may still be in this process's buffer
-        return {"result": await service.webhook(conn, integration_id, source, headers, body)}
+        state = request.app.state
+        await state.clicks.flush()  # the order's click may still be in this process's buffer
+        skew = timedelta(seconds=state.settings.clock_skew_seconds)
+        return await orders.webhook(conn, integration_id, source, headers, body, skew)

@@ -67,6 +67,13 @@ def post_url(uri: str, handle: str, web: str = BSKY_WEB) -> str:
     return f"{web}/profile/{handle}/post/{rkey}"
 
 
+def _first_lang(langs: object) -> str | None:
+    """Bluesky posts carry ``langs`` (BCP 47 tags chosen in the app); the first is the main one."""
+    if isinstance(langs, list) and langs and isinstance(langs[0], str) and langs[0]:
+        return langs[0][:35]
+    return None
+
+
 def parse_post(data: dict[str, Any], web: str = BSKY_WEB) -> Post:
     raw = data.get("record")
     record: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -86,6 +93,7 @@ def parse_post(data: dict[str, Any], web: str = BSKY_WEB) -> Post:
         quote_count=as_int(data.get("quoteCount")) or 0,
         url=post_url(str(data["uri"]), author.handle, web),
         in_reply_to=str(reply["parent"]["uri"]) if reply and isinstance(reply.get("parent"), dict) else None,
+        lang=_first_lang(record.get("langs")),
     )
 
 

@@ -17,6 +17,41 @@ STATUS_PAGE = 40
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
 
+# Profile field names people use for where they are (English, Indonesian, Malay).
+LOCATION_FIELDS = frozenset(
+    {
+        "location",
+        "lokasi",
+        "tempat",
+        "based in",
+        "city",
+        "kota",
+        "bandar",
+        "negeri",
+        "country",
+        "negara",
+        "where",
+        "from",
+        "asal",
+        "domisili",
+        "tinggal",
+        "📍",
+        "home",
+        "place",
+        "region",
+        "daerah",
+    }
+)
+
+
+def location_field(fields: object) -> str:
+    """The value of the first profile field named like a location (HTML stripped), or ""."""
+    for f in fields if isinstance(fields, list) else []:
+        if isinstance(f, dict) and str(f.get("name") or "").strip().lower().rstrip(":") in LOCATION_FIELDS:
+            return strip_html(str(f.get("value") or ""))[:200]
+    return ""
+
+
 def parse_account(data: dict[str, Any]) -> Profile:
     bio = strip_html(data.get("note"))
     return Profile(
@@ -34,6 +69,7 @@ def parse_account(data: dict[str, Any]) -> Profile:
         noindex=bool(data.get("noindex")),
         # Mastodon's partial accounts (grouped notifications) and other short forms carry no note.
         partial="note" not in data,
+        location=location_field(data.get("fields")),
     )
 
 
@@ -55,6 +91,7 @@ def parse_status(data: dict[str, Any]) -> Post:
         reply_count=as_int(data.get("replies_count")) or 0,
         url=str(data.get("url") or data.get("uri") or ""),
         in_reply_to=str(data["in_reply_to_id"]) if data.get("in_reply_to_id") else None,
+        lang=str(data["language"])[:35] if isinstance(data.get("language"), str) and data["language"] else None,
     )
 
 
@@ -68,6 +105,11 @@ def next_link(link_header: str | None) -> str | None:
         return None
     m = _NEXT.search(link_header)
     return m.group(1) if m else None
+
+
+def _maybe_a_cap(size: int) -> bool:
+    """Servers that cap pages below what we ask cap them at 40 (Pleroma, Akkoma) or 20."""
+    return size in (20, 40)
 
 
 class MastodonConnector:
@@ -87,7 +129,8 @@ class MastodonConnector:
         """Pages of a listing. A page shorter than the server's page size ends it (GoToSocial sends a next
         link on every page, so following it would cost one empty page per listing). The page size is
         what we asked for unless the server showed it caps lower: the first short page of each kind of
-        listing with a next link is followed once to find out."""
+        listing with a next link, if its size is a known cap (20 or 40), is followed once to
+        find out."""
         url: str | None = self.base + path
         query: dict[str, Any] | None = params
         asked = int(params["limit"])
@@ -109,7 +152,7 @@ class MastodonConnector:
             if url and urlsplit(url).netloc != self.host:
                 url = None  # a next link to another host is never followed
             if url and got < self._page_size.get(kind, asked):
-                if kind in self._page_size or kind in self._learnt:
+                if kind in self._page_size or kind in self._learnt or not _maybe_a_cap(got):
                     return  # a short page: the listing is over
                 self._learnt.add(kind)
                 self._probing[kind] = got

@@ -8,7 +8,8 @@ WHERE NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_a
   AND ($1::text IS NULL OR a.platform = $1)
   AND ($2::text IS NULL OR a.handle ILIKE '%' || $2 || '%' OR a.display_name ILIKE '%' || $2 || '%'
        OR a.bio ILIKE '%' || $2 || '%')
-  AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id AND p.hashtags @> ARRAY[$3]))
+  AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id AND p.hashtags @> ARRAY[$3]
+                                   AND p.deleted_at IS NULL))
   AND a.id > $4
 ORDER BY a.id
 LIMIT $5;
@@ -23,7 +24,7 @@ SELECT a.id, a.platform, a.host, a.external_id, a.handle, a.opted_out, a.display
        (SELECT count(*) FROM follows f JOIN accounts o ON o.id = f.followee_id
         LEFT JOIN account_visibility ov ON ov.account_id = o.id AND ov.org_id = $2
         WHERE f.follower_id = a.id AND ((ov.account_id IS NOT NULL OR o.shared) AND ov.hidden_at IS NULL)) AS following_stored,
-       (SELECT count(*) FROM posts p WHERE p.account_id = a.id) AS posts_stored
+       (SELECT count(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL) AS posts_stored
 FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
 WHERE a.id = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 

@@ -65,24 +65,31 @@ FROM campaign_creators cc JOIN campaigns c ON c.id = cc.campaign_id
 WHERE cc.slug = $1 AND cc.removed_at IS NULL AND c.archived_at IS NULL;
 
 -- name: insert_clicks
--- Staged clicks become rows; "unique" is the first human click per visitor and link in 24 hours,
--- judged against stored clicks and earlier clicks of the same batch.
+-- Staged clicks become rows. A human click is unique when it opens its visitor's 24-hour window on
+-- the link: the window starts at the first counted click and a new one opens 24 hours later. The
+-- window row is upserted, so concurrent writers in several processes serialise on it and exactly one
+-- of them counts a first click. Within one batch (100 ms of traffic) the visitor's earliest click opens it.
 WITH staged AS (
-    SELECT s.*, lag(s.at) OVER (PARTITION BY s.creator_id, s.visitor ORDER BY s.at, s.click_id) AS prev_in_batch
-    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::bytea[], $7::text[],
-                $8::boolean[]) AS s(org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot)
-    WHERE NOT s.bot
-), firsts AS (
-    SELECT st.click_id FROM staged st
-    WHERE (st.prev_in_batch IS NULL OR st.prev_in_batch < st.at - interval '24 hours')
-      AND NOT EXISTS (SELECT 1 FROM clicks c WHERE c.creator_id = st.creator_id AND c.visitor = st.visitor
-                      AND NOT c.bot AND c.at > st.at - interval '24 hours' AND c.at <= st.at)
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::bytea[],
+                         $7::text[], $8::boolean[])
+        AS s(org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot)
+), fresh AS (
+    SELECT st.* FROM staged st WHERE NOT EXISTS (SELECT 1 FROM clicks c WHERE c.click_id = st.click_id)
+), candidates AS (
+    SELECT DISTINCT ON (creator_id, visitor) creator_id, visitor, at, click_id
+    FROM fresh WHERE NOT bot ORDER BY creator_id, visitor, at, click_id
+), opened AS (
+    INSERT INTO click_windows AS w (creator_id, visitor, started_at)
+    SELECT creator_id, visitor, at FROM candidates ORDER BY creator_id, visitor
+    ON CONFLICT (creator_id, visitor) DO UPDATE SET started_at = EXCLUDED.started_at
+        WHERE w.started_at <= EXCLUDED.started_at - interval '24 hours'
+    RETURNING creator_id, visitor, started_at
 ), ins AS (
     INSERT INTO clicks (org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot, is_unique)
-    SELECT s.org_id, s.campaign_id, s.creator_id, s.click_id, s.at, s.visitor, s.referrer, s.bot,
-           s.click_id IN (SELECT click_id FROM firsts)
-    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::bytea[], $7::text[],
-                $8::boolean[]) AS s(org_id, campaign_id, creator_id, click_id, at, visitor, referrer, bot)
+    SELECT f.org_id, f.campaign_id, f.creator_id, f.click_id, f.at, f.visitor, f.referrer, f.bot,
+           EXISTS (SELECT 1 FROM candidates k JOIN opened o USING (creator_id, visitor)
+                   WHERE k.click_id = f.click_id)
+    FROM fresh f
     ON CONFLICT (click_id) DO NOTHING
     RETURNING creator_id, campaign_id, (at AT TIME ZONE 'UTC')::date AS day, bot, is_unique
 )
@@ -108,19 +115,70 @@ SELECT id, org_id, source, secret FROM integrations WHERE id = $1;
 -- name: record_delivery
 INSERT INTO webhook_deliveries (integration_id, delivery_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1;
 
+-- name: record_payload
+INSERT INTO webhook_payloads (integration_id, digest) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1;
+
+-- name: lock_order
+-- Serialises everything about one order (its deliveries, refunds, parked events) across processes.
+SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2 || '/' || $3, 0));
+
+-- name: park_event
+INSERT INTO parked_events (org_id, source, order_key, event) VALUES ($1, $2, $3, $4);
+
+-- name: take_parked
+DELETE FROM parked_events WHERE org_id = $1 AND source = $2 AND order_key = ANY ($3::text[])
+RETURNING id, event;
+
+-- name: parked_count
+SELECT count(*) FROM parked_events WHERE org_id = $1;
+
 -- name: upsert_fx
-INSERT INTO fx_rates (org_id, day, base, quote, rate) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (org_id, base, quote, day) DO UPDATE SET rate = EXCLUDED.rate;
+INSERT INTO fx_rates (org_id, day, base, quote, rate, source)
+SELECT $1, * FROM unnest($2::date[], $3::text[], $4::text[], $5::numeric[], $6::text[])
+ON CONFLICT (org_id, base, quote, day) DO UPDATE SET rate = EXCLUDED.rate, source = EXCLUDED.source;
 
 -- name: fx_for_org
-SELECT day, base, quote, rate FROM fx_rates WHERE org_id = $1 AND quote = $2 AND base = ANY ($3::text[]);
+-- The org's rates that can serve days from $2 to $3 (a rate serves up to the staleness limit after its day).
+SELECT day, btrim(base) AS base, btrim(quote) AS quote, rate, source FROM fx_rates
+WHERE org_id = $1 AND day BETWEEN $2 AND $3;
+
+-- name: list_fx
+SELECT day, btrim(base) AS base, btrim(quote) AS quote, rate, source FROM fx_rates
+WHERE org_id = $1 AND ($2::date IS NULL OR day >= $2) AND ($3::date IS NULL OR day <= $3)
+  AND ($4::text IS NULL OR base = $4 OR quote = $4)
+ORDER BY day DESC, base, quote LIMIT $5;
 
 -- name: insert_conversion
 INSERT INTO conversions (org_id, source, order_id, external_ref, occurred_at, amount, currency, promo_codes, click_id,
-                         ref, customer_id, new_customer)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         ref, customer_id, new_customer, status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (org_id, source, order_id) DO NOTHING
 RETURNING id;
+
+-- name: raise_status
+-- An order's status only moves up pending < voided < paid < test, so deliveries commute.
+UPDATE conversions SET status = $2
+WHERE id = $1 AND array_position(ARRAY['pending', 'voided', 'paid', 'test'], status)
+                < array_position(ARRAY['pending', 'voided', 'paid', 'test'], $2::text)
+RETURNING id;
+
+-- name: lock_conversion
+SELECT * FROM conversions WHERE id = $1 FOR UPDATE;
+
+-- name: list_conversions
+-- The org's conversions, newest first, by a (occurred_at, id) cursor; filters are optional.
+SELECT cv.* FROM conversions cv
+WHERE cv.org_id = $1
+  AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM attributions a WHERE a.conversion_id = cv.id AND a.campaign_id = $2))
+  AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM attributions a WHERE a.conversion_id = cv.id AND a.creator_id = $3))
+  AND ($4::text IS NULL OR cv.source = $4)
+  AND ($5::timestamptz IS NULL OR cv.occurred_at >= $5)
+  AND ($6::timestamptz IS NULL OR cv.occurred_at < $6)
+  AND ($7::boolean IS NULL OR $7 = EXISTS (SELECT 1 FROM attributions a WHERE a.conversion_id = cv.id))
+  AND ($8::text IS NULL OR cv.status = $8)
+  AND ($9::timestamptz IS NULL OR (cv.occurred_at, cv.id) < ($9, $10::uuid))
+ORDER BY cv.occurred_at DESC, cv.id DESC
+LIMIT $11;
 
 -- name: conversion_by_order
 SELECT * FROM conversions WHERE org_id = $1 AND source = $2 AND order_id = $3;
@@ -138,12 +196,13 @@ FROM campaign_creators cc JOIN campaigns c ON c.id = cc.campaign_id
 WHERE cc.org_id = $1;
 
 -- name: journey
--- The human clicks of the visitor behind a click id, up to the order and within the longest window.
+-- The human clicks of the visitor behind a click id, up to the order (plus the allowed clock skew between
+-- the store and us, $4) and within the longest window.
 SELECT k.click_id, k.at, k.campaign_id, k.creator_id, c.attribution_days
 FROM clicks k JOIN campaigns c ON c.id = k.campaign_id
 WHERE k.org_id = $1 AND NOT k.bot
   AND k.visitor = (SELECT visitor FROM clicks WHERE click_id = $2 AND org_id = $1)
-  AND k.at <= $3 AND k.at >= $3 - interval '365 days';
+  AND k.at <= $3::timestamptz + $4::interval AND k.at >= $3::timestamptz - interval '365 days';
 
 -- name: insert_attribution
 INSERT INTO attributions (conversion_id, org_id, campaign_id, creator_id, model, method, share, reason)
@@ -156,8 +215,11 @@ WHERE conversion_id = $1 ORDER BY model, creator_id;
 -- name: refunded_total
 SELECT coalesce(sum(amount), 0) FROM refunds WHERE conversion_id = $1;
 
+-- name: refunds_of
+SELECT refund_id, amount, requested, occurred_at FROM refunds WHERE conversion_id = $1 ORDER BY occurred_at, refund_id;
+
 -- name: insert_refund
-INSERT INTO refunds (org_id, conversion_id, refund_id, amount, occurred_at) VALUES ($1, $2, $3, $4, $5)
+INSERT INTO refunds (org_id, conversion_id, refund_id, amount, requested, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (conversion_id, refund_id) DO NOTHING
 RETURNING id;
 
@@ -166,11 +228,20 @@ SELECT creator_id, sum(clicks)::bigint AS clicks, sum(human)::bigint AS human, s
 FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY creator_id;
 
 -- name: report_credits
--- Attributed conversions of a campaign under one model, with their refunds.
-SELECT a.creator_id, a.share, cv.id AS conversion_id, cv.amount, cv.currency, cv.occurred_at,
-       coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.conversion_id = cv.id), 0) AS refunded
-FROM attributions a JOIN conversions cv ON cv.id = a.conversion_id
-WHERE a.campaign_id = $1 AND a.model = $2 AND cv.occurred_at >= $3 AND cv.occurred_at < $4;
+-- Paid conversions credited to a campaign's creators under one model, with their refunds, and every credit of
+-- those conversions under that model (``mine`` marks this campaign's), so each order is split over all of its
+-- credits exactly. Ordered so each conversion's credits are adjacent.
+WITH mine AS (
+    SELECT DISTINCT a.conversion_id FROM attributions a
+    WHERE a.campaign_id = $1 AND a.model = $2
+)
+SELECT a.campaign_id = $1 AS mine, a.creator_id, a.share, cv.id AS conversion_id, cv.amount,
+       btrim(cv.currency) AS currency, cv.occurred_at, coalesce(r.refunded, 0) AS refunded
+FROM mine JOIN conversions cv ON cv.id = mine.conversion_id
+JOIN attributions a ON a.conversion_id = cv.id AND a.model = $2
+LEFT JOIN LATERAL (SELECT sum(amount) AS refunded FROM refunds WHERE conversion_id = cv.id) r ON true
+WHERE cv.occurred_at >= $3 AND cv.occurred_at < $4 AND cv.status = 'paid'
+ORDER BY cv.id, a.campaign_id, a.creator_id;
 
 -- name: report_reach
 -- Credible followers of each creator's account (the SQL form of the suspect rules: mass following,
@@ -223,4 +294,5 @@ WHERE cc.org_id = $1 AND cc.campaign_id = $2 ORDER BY cp.created_at, cp.id;
 SELECT (cv.occurred_at AT TIME ZONE 'UTC')::date AS day, sum(a.share) AS conversions
 FROM attributions a JOIN conversions cv ON cv.id = a.conversion_id
 WHERE a.campaign_id = $1 AND a.model = $2 AND (cv.occurred_at AT TIME ZONE 'UTC')::date BETWEEN $3 AND $4
+  AND cv.status = 'paid'
 GROUP BY 1 ORDER BY 1;

@@ -86,7 +86,8 @@ WHERE cc.org_id = $1 AND cc.campaign_id = $2 AND cc.removed_at IS NULL AND p.url
   AND (c.ends_at IS NULL OR p.created_at <= c.ends_at)
   AND ((c.hashtag IS NOT NULL AND p.hashtags @> ARRAY[lower(c.hashtag)])
        OR p.hashtags && coalesce(b.required_hashtags, '{}')
-       OR p.mentions && coalesce(b.required_mentions, '{}')
+       OR EXISTS (SELECT 1 FROM unnest(p.mentions) AS m
+                  WHERE lower(m) = ANY (b.required_mentions) OR lower(split_part(m, '@', 1)) = ANY (b.required_mentions))
        OR p.text LIKE '%/r/' || cc.slug || '%')
 ON CONFLICT (creator_id, url) DO NOTHING
 RETURNING id;
@@ -109,3 +110,10 @@ DELETE FROM disclosure_markers WHERE org_id = $1;
 
 -- name: add_markers
 INSERT INTO disclosure_markers (org_id, marker) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING;
+
+-- name: active_campaigns
+-- Campaigns running now (or ended within a day) with at least one creator linked to a crawled account.
+SELECT DISTINCT c.org_id, c.id FROM campaigns c JOIN campaign_creators cc ON cc.campaign_id = c.id
+WHERE c.archived_at IS NULL AND cc.account_id IS NOT NULL AND cc.removed_at IS NULL
+  AND (c.starts_at IS NULL OR c.starts_at <= now())
+  AND (c.ends_at IS NULL OR c.ends_at > now() - interval '1 day');

@@ -3,20 +3,21 @@
 CREATE TEMP TABLE IF NOT EXISTS tmp_accounts (
     external_id text, handle text, opted_out boolean, partial boolean, display_name text, bio text,
     has_avatar boolean, followers_count integer, following_count integer, posts_count integer,
-    created_at timestamptz, is_bot boolean, discoverable boolean, noindex boolean
+    created_at timestamptz, is_bot boolean, discoverable boolean, noindex boolean, location text
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS tmp_posts (
     account_id bigint, external_id text, text text, hashtags text[], mentions text[], created_at timestamptz,
-    like_count integer, repost_count integer, reply_count integer, quote_count integer, url text, reply boolean
+    like_count integer, repost_count integer, reply_count integer, quote_count integer, url text, reply boolean,
+    lang text
 ) ON COMMIT DELETE ROWS;
 
 -- name: insert_accounts
 -- New accounts only: known rows are neither touched nor locked (concurrent crawls see the same
 -- popular followers over and over).
 INSERT INTO accounts (platform, host, external_id, handle, opted_out, display_name, bio, has_avatar, followers_count,
-                      following_count, posts_count, created_at, is_bot, discoverable, noindex)
+                      following_count, posts_count, created_at, is_bot, discoverable, noindex, location)
 SELECT DISTINCT ON (external_id) $1, $2, external_id, handle, opted_out, display_name, bio, has_avatar,
-       followers_count, following_count, posts_count, created_at, is_bot, discoverable, noindex
+       followers_count, following_count, posts_count, created_at, is_bot, discoverable, noindex, location
 FROM tmp_accounts ORDER BY external_id, opted_out DESC, partial, followers_count IS NULL
 ON CONFLICT (platform, host, external_id) DO NOTHING;
 
@@ -37,6 +38,7 @@ UPDATE accounts a SET
     is_bot = CASE WHEN t.out THEN NULL ELSE coalesce(t.is_bot, a.is_bot) END,
     discoverable = CASE WHEN t.out THEN NULL ELSE coalesce(t.discoverable, a.discoverable) END,
     noindex = CASE WHEN t.out THEN NULL ELSE coalesce(t.noindex, a.noindex) END,
+    location = CASE WHEN t.out THEN NULL ELSE coalesce(t.location, a.location) END,
     fetched_at = now()
 FROM (
     SELECT v.*, (v.opted_out OR (v.partial AND k.opted_out)) AS out
@@ -47,13 +49,15 @@ FROM (
     JOIN accounts k ON k.platform = $1 AND k.host = $2 AND k.external_id = v.external_id
 ) t
 WHERE a.platform = $1 AND a.host = $2 AND a.external_id = t.external_id AND a.erased_at IS NULL
-  AND (a.handle, a.opted_out, a.followers_count, a.following_count, a.posts_count, a.bio, a.display_name)
+  AND (a.handle, a.opted_out, a.followers_count, a.following_count, a.posts_count, a.bio, a.display_name,
+       a.location)
       IS DISTINCT FROM (t.handle, t.out,
                         CASE WHEN t.out THEN NULL ELSE coalesce(t.followers_count, a.followers_count) END,
                         CASE WHEN t.out THEN NULL ELSE coalesce(t.following_count, a.following_count) END,
                         CASE WHEN t.out THEN NULL ELSE coalesce(t.posts_count, a.posts_count) END,
                         CASE WHEN t.out THEN NULL ELSE coalesce(t.bio, a.bio) END,
-                        CASE WHEN t.out THEN NULL ELSE coalesce(t.display_name, a.display_name) END)
+                        CASE WHEN t.out THEN NULL ELSE coalesce(t.display_name, a.display_name) END,
+                        CASE WHEN t.out THEN NULL ELSE coalesce(t.location, a.location) END)
 RETURNING a.id, a.opted_out;
 
 -- name: erase_opted_out
@@ -118,15 +122,16 @@ SELECT count(*) FROM gone;
 -- name: upsert_posts
 WITH up AS (
     INSERT INTO posts AS p (account_id, external_id, text, hashtags, mentions, created_at, like_count, repost_count,
-                            reply_count, quote_count, url, reply, fetched_at, seen_at)
+                            reply_count, quote_count, url, reply, lang, fetched_at, seen_at)
     SELECT account_id, external_id, text, hashtags, mentions, created_at, like_count, repost_count, reply_count,
-           quote_count, url, reply, now(), now()
+           quote_count, url, reply, lang, now(), now()
     FROM tmp_posts
     ORDER BY account_id, external_id
     ON CONFLICT (account_id, external_id) DO UPDATE SET
         like_count = EXCLUDED.like_count, repost_count = EXCLUDED.repost_count,
         reply_count = EXCLUDED.reply_count, quote_count = EXCLUDED.quote_count,
         text = EXCLUDED.text, hashtags = EXCLUDED.hashtags, url = EXCLUDED.url, seen_at = now(), deleted_at = NULL,
+        lang = EXCLUDED.lang,
         fetched_at = CASE
             WHEN (p.like_count, p.repost_count, p.reply_count, p.quote_count, p.text, p.deleted_at IS NULL)
                  IS DISTINCT FROM (EXCLUDED.like_count, EXCLUDED.repost_count, EXCLUDED.reply_count,

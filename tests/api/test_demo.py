@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,6 @@ async def test_demo_prints_a_shortlist_and_a_report(database_url: str, tmp_path:
     out = done.stdout
     assert "Shortlist for a $1,500 budget" in out and "ROI report" in out and "TOTAL" in out
     assert "API docs: http://" in out
+    brands = re.findall(r"@(\w+)", out.split("target audience: the followers of ", 1)[1].splitlines()[0])
+    shortlisted = out.split("Shortlist for a $1,500 budget", 1)[1].split("ROI report", 1)[0]
+    assert len(brands) == 3 and not any(re.search(rf"\b{b}\b", shortlisted) for b in brands), shortlisted

@@ -125,6 +125,8 @@ class TestCrawlBadInput:
             ({"seeds": [], "hashtags": []}, "seeds"),
             ({"seeds": ["user999999"]}, "seeds"),
             ({"token": "wrong"}, "token"),
+            ({"seeds": [], "token": "wrong"}, "token"),  # hashtags only: probed too
+            ({"seeds": [], "token": None}, "token"),
             ({"base_url": "http://127.0.0.1:1"}, "base_url"),
             ({"base_url": "ftp://example.org"}, "base_url"),
             ({"max_depth": 99}, "max_depth"),

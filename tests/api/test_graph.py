@@ -198,3 +198,17 @@ class TestEndpoints:
         r = await client.post(path, json=body, headers=tenant.headers())
         assert r.status_code == 422, r.text
         assert r.json()["field"] == field
+
+
+async def test_openapi_documents_the_ranking_and_shortlist_answers(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    ok = {
+        ("/v1/rankings", "post", "200"): "Ranking",
+        ("/v1/shortlists", "post", "201"): "Shortlist",
+        ("/v1/shortlists/{shortlist_id}", "get", "200"): "Shortlist",
+    }
+    for (path, method, status), name in ok.items():
+        body = schema["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+        assert body == {"$ref": f"#/components/schemas/{name}"}
+    creator = schema["components"]["schemas"]["RankedCreator"]["properties"]
+    assert {"expected_reach", "score", "components", "fee"} <= set(creator)

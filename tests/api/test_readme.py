@@ -145,3 +145,4 @@ async def test_the_walkthrough_runs_as_written(services: dict[str, str]) -> None
     assert ran == sum(line.strip().startswith("curl ") for line in walkthrough()) >= 14
     report = json.loads(last.text)  # type: ignore[union-attr]
     assert report["creators"][0]["promo_code"] == "ROAST10" and report["total"]["clicks"] == 1
+    assert env["BRAND"] not in (env["TOP1"], env["TOP2"], env["PICK"])  # the brand's own account is never a pick

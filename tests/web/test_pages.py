@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -121,6 +122,12 @@ class TestCampaignPages:
         assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
         finance = (await client.get(f"/app/campaigns/{campaign['id']}/finance")).text
         assert "Complete: every figure is in EUR" in finance
+        listed = (
+            await client.get("/v1/conversions", params={"campaign_id": campaign["id"]}, headers=tenant.headers())
+        ).json()["items"]
+        assert f'<td data-col="order_id">{listed[0]["order_id"]}</td>' in finance
+        assert f'<td data-col="amount">{listed[0]["amount"]} EUR</td>' in finance
+        assert listed[0]["credits"][0]["reason"] in finance
         for column in ("net_revenue", "roi", "cost"):
             assert cell(finance, "<tfoot>", column) == str(api["total"][column])
         csv_page = await client.get(f"/app/campaigns/{campaign['id']}/report.csv")
@@ -202,3 +209,46 @@ class TestUserCommand:
         assert again.returncode == 2 and "already exists" in again.stderr
         short = await sorot("user", "create", "x@brand.example", "--password", "short")
         assert short.returncode == 2 and "password must be" in short.stderr
+
+
+class TestOperationsOnPages:
+    async def test_deliverables_posts_and_payouts_show_the_apis_figures(
+        self, client: httpx.AsyncClient, conn: asyncpg.Connection, tenant: Tenant
+    ) -> None:
+        campaign = await campaign_with_order(client, tenant, conn)
+        h = tenant.headers()
+        creator = (await client.get(f"/v1/campaigns/{campaign['id']}/creators", headers=h)).json()[0]
+        due = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+        made = await client.post(
+            f"/v1/campaigns/{campaign['id']}/deliverables",
+            headers=h,
+            json={"creator_id": creator["id"], "kind": "video", "due_at": due, "platform": "tiktok"},
+        )
+        assert made.status_code == 201, made.text
+        post = await client.post(
+            f"/v1/campaigns/{campaign['id']}/content",
+            headers=h,
+            json={"creator_id": creator["id"], "url": "https://www.tiktok.com/@kopi/video/1", "platform": "tiktok"},
+        )
+        assert post.status_code == 201, post.text
+        snap = await client.post(
+            f"/v1/campaigns/{campaign['id']}/content/{post.json()['id']}/snapshots",
+            headers=h,
+            json={"views": 12345, "likes": 678, "comments": 9},
+        )
+        assert snap.status_code == 201, snap.text
+        adjust = await client.post(
+            f"/v1/campaigns/{campaign['id']}/creators/{creator['id']}/adjustments",
+            headers=h,
+            json={"amount": "12.50", "reason": "travel"},
+        )
+        assert adjust.status_code == 201, adjust.text
+        await login(client, await make_user(conn, tenant))
+        page = (await client.get(f"/app/campaigns/{campaign['id']}")).text
+        assert "(overdue)" in page and '<td data-col="status">planned</td>' in page
+        assert re.search(r"<td>12345</td>\s*<td>678</td>\s*<td>9</td>\s*<td>reported</td>", page)
+        assert "none of the disclosure markers: #ad" in page  # the post has no caption, so no disclosure
+        balances = (await client.get("/v1/payouts/balances", params={"campaign_id": campaign["id"]}, headers=h)).json()
+        assert Decimal(balances[0]["balance"]) == Decimal("12.50")
+        finance = (await client.get(f"/app/campaigns/{campaign['id']}/finance")).text
+        assert f'<td data-col="balance">{balances[0]["balance"]}</td>' in finance

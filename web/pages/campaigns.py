@@ -14,7 +14,8 @@ from litestar.response import Redirect, Template
 
 from api import demo_data
 from api.export import csv_response
-from campaigns import metrics, reads
+from campaigns import content, metrics, orders, payouts, reads
+from campaigns import deliverables as deliverable_service
 from campaigns import service as campaigns
 from charts.svg import line_chart
 from outbound import service as outbound
@@ -31,6 +32,7 @@ METRICS = {
     "unique_clicks": "Unique clicks",
     "conversions": "Conversions",
 }
+CONVERSIONS_SHOWN = 50
 COLUMNS = [f for f in metrics.CreatorFigures.__struct_fields__ if f != "creator_id"]
 COST_FIELDS = {"cost_fee", "cost_gifted", "cost_commission", "cost_other", "cost", "roi", "cpa", "cpc", "cpm", "cpe"}
 
@@ -126,7 +128,8 @@ class CampaignPages(Controller):
         async with request.app.state.pool.acquire() as conn:
             camp = await reads.get_campaign(conn, person.org_id, campaign_id)
             series = await campaigns.timeseries(conn, person.org_id, campaign_id, r.start, r.end)
-            posts = await reads.list_posts(conn, person.org_id, campaign_id)
+            posts = await content.list_posts(conn, person.org_id, campaign_id)
+            deliverables = await deliverable_service.for_campaign(conn, person.org_id, campaign_id)
             shares = await outbound.list_shares(conn, person.org_id, campaign_id)
         body = msgspec.to_builtins(r)
         chart = line_chart(f"{METRICS[metric]} per day", daily(series, metric, r.start, r.end))
@@ -148,6 +151,7 @@ class CampaignPages(Controller):
             sort=sort,
             dir=dir,
             posts=posts,
+            deliverables=deliverables,
             shares=shares,
             new_share=None,
         )
@@ -168,6 +172,11 @@ class CampaignPages(Controller):
         r = await _report(request, person.org_id, campaign_id, currency, model, _day(start, "from"), _day(end, "to"))
         async with request.app.state.pool.acquire() as conn:
             camp = await reads.get_campaign(conn, person.org_id, campaign_id)
+            balances = await payouts.balances(conn, person.org_id, campaign_id, None)
+            filters = dict.fromkeys(("creator_id", "source", "status", "attributed", "since", "until"))
+            conversions = await orders.list_conversions(
+                conn, person.org_id, {**filters, "campaign_id": campaign_id}, None, CONVERSIONS_SHOWN
+            )
         body = msgspec.to_builtins(r)
         query = f"currency={r.currency}&model={r.model}&from={r.start.isoformat()}&to={r.end.isoformat()}"
         return page(
@@ -179,6 +188,8 @@ class CampaignPages(Controller):
             report=body,
             columns=COLUMNS,
             query=query,
+            balances=balances,
+            conversions=conversions,
         )
 
     @get("/campaigns/{campaign_id:uuid}/report.csv")

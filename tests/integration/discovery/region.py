@@ -95,9 +95,10 @@ async def stored(conn: asyncpg.Connection, platform: str) -> Region:
     for row in await conn.fetch("SELECT follower_id, followee_id FROM follows"):
         r.follows.add((ext[row["follower_id"]], ext[row["followee_id"]]))
     posts = {}
-    for row in await conn.fetch("SELECT id, external_id FROM posts"):
+    for row in await conn.fetch("SELECT id, external_id FROM posts WHERE deleted_at IS NULL"):
         posts[row["id"]] = post_index(platform, row["external_id"])
         r.posts.add(posts[row["id"]])
     for row in await conn.fetch("SELECT actor_id, post_id, kind FROM interactions"):
+        assert row["post_id"] in posts, "an interaction on a deleted post"
         r.interactions.add((ext[row["actor_id"]], posts[row["post_id"]], row["kind"]))
     return r

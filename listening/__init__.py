@@ -1,0 +1,1 @@
+"""Listening: brand monitors, mentions with sentiment, share of voice and reputation alerts."""

@@ -1,0 +1,148 @@
+"""Objectives on a small planted world where the right order is known by construction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+import numpy as np
+import pytest
+
+from discovery.simulator.load import load_world
+from discovery.simulator.world import NORMAL, OPT_NONE, Csr, World
+from tests.conftest import Tenant
+
+pytestmark = pytest.mark.anyio
+
+BRAND, LARGE, TINY, OFF_TARGET, REPOSTER, RIVAL = range(6)
+FIRST_PERSON = 10
+TARGET, OTHERS = 200, 450
+
+
+def planted() -> World:
+    """A brand followed by 200 people (the target). LARGE reaches 150 of them (and 450 others), TINY only 30
+    (all in the target), OFF_TARGET 10 (and 290 others); REPOSTER is followed by 120 of them but posts nothing
+    of its own; RIVAL, a competitor, by 180. Every follower likes a quarter of the posts it sees."""
+    target = np.arange(FIRST_PERSON, FIRST_PERSON + TARGET)
+    others = np.arange(target[-1] + 1, target[-1] + 1 + OTHERS)
+    n = int(others[-1]) + 1
+    audiences = {
+        BRAND: target,
+        LARGE: np.concatenate([target[:150], others]),
+        TINY: target[150:180],
+        OFF_TARGET: np.concatenate([target[180:190], others[:290]]),
+        REPOSTER: target[:120],
+        RIVAL: target[:180],
+    }
+    src = np.concatenate(list(audiences.values()))
+    dst = np.concatenate([np.full(a.size, c) for c, a in audiences.items()])
+    following = Csr.from_pairs(src, dst, n)
+    # Five #coffee posts by each account but REPOSTER; one post of its own by everyone else.
+    authors = [c for c in audiences if c != REPOSTER for _ in range(5)] + list(range(FIRST_PERSON, n))
+    post_author = np.array(authors)
+    tags = [("coffee",) if a < FIRST_PERSON else ("misc",) for a in authors]
+    order = np.argsort(post_author, kind="stable")
+    world = World(
+        seed=0,
+        n=n,
+        now=datetime.now(UTC).replace(microsecond=0),
+        community=np.zeros(n, dtype=np.int64),
+        kind=np.full(n, NORMAL, dtype=np.int8),
+        opt_out=np.full(n, OPT_NONE, dtype=np.int8),
+        has_avatar=np.ones(n, dtype=bool),
+        created_days_ago=np.full(n, 500),
+        following=following,
+        post_author=post_author[order],
+        post_age_hours=np.arange(post_author.size, dtype=float) % 500 + 1,
+        post_tags=[tags[i] for i in order],
+        posts_of=Csr.from_pairs(post_author[order], np.arange(post_author.size), n),
+    )
+    likes_post, likes_who = [], []
+    for p, a in enumerate(world.post_author):
+        fans = world.followers.row(int(a))
+        who = fans[(fans + p) % 4 == 0]
+        likes_post.append(np.full(who.size, p))
+        likes_who.append(who)
+    empty = Csr.from_pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), post_author.size)
+    world.engaged = {
+        "like": Csr.from_pairs(np.concatenate(likes_post), np.concatenate(likes_who), post_author.size),
+        "repost": empty,
+        "reply": empty,
+    }
+    return world
+
+
+@pytest.fixture
+async def ids(conn: asyncpg.Connection) -> dict[int, int]:
+    await load_world(conn, planted(), host="planted.test")
+    return {int(r["handle"].removeprefix("user")): r["id"] for r in await conn.fetch("SELECT id, handle FROM accounts")}
+
+
+def request(ids: dict[int, int], **extra: object) -> dict[str, object]:
+    return {
+        "platform": "mastodon",
+        "topic": {"hashtags": ["coffee"]},
+        "target": {"seed_accounts": [ids[BRAND]]},
+        "exclude": [ids[RIVAL]],
+        **extra,
+    }
+
+
+async def ranked(client: httpx.AsyncClient, tenant: Tenant, body: dict[str, object]) -> dict[str, object]:
+    r = await client.post("/v1/rankings", json=body, headers=tenant.headers("analyst"))
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def order(ranking: dict[str, object], ids: dict[int, int]) -> list[int]:
+    back = {v: k for k, v in ids.items()}
+    return [back[c["account_id"]] for c in ranking["creators"]]  # type: ignore[attr-defined, index]
+
+
+class TestPlantedWorld:
+    async def test_reach_puts_the_large_creator_first_efficiency_the_tiny_one(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int]
+    ) -> None:
+        reach = await ranked(client, tenant, request(ids))
+        assert order(reach, ids) == [LARGE, TINY, OFF_TARGET]
+        assert reach["objective"] == "reach" and reach["target_size"] == TARGET
+        first = reach["creators"][0]  # type: ignore[index]
+        assert first["expected_reach"]["target_followers"] == 150
+        assert first["expected_reach"]["text"].endswith(
+            f"of your {TARGET} target accounts (95% interval "
+            f"{round(first['expected_reach']['low'])}-{round(first['expected_reach']['high'])})"
+        )
+        fees = {str(ids[LARGE]): "1000", str(ids[TINY]): "50", str(ids[OFF_TARGET]): "50"}
+        efficiency = await ranked(client, tenant, request(ids, objective="efficiency", fees=fees))
+        assert order(efficiency, ids) == [TINY, OFF_TARGET, LARGE]
+        assert "per 100 of fee" in efficiency["formula"]  # type: ignore[operator]
+
+    async def test_seeds_excluded_and_repost_only_accounts_are_never_candidates(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int]
+    ) -> None:
+        without_topic = request(ids, limit=500)
+        del without_topic["topic"]
+        r = await ranked(client, tenant, without_topic)
+        listed = set(order(r, ids))
+        assert {LARGE, TINY, OFF_TARGET} <= listed
+        assert not listed & {BRAND, RIVAL, REPOSTER}
+        assert r["excluded"]["seed_or_excluded"] == 2 and r["excluded"]["only_reposts"] >= 1  # type: ignore[index]
+
+    async def test_engagement_and_custom_objectives_say_what_they_did(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int]
+    ) -> None:
+        engagement = await ranked(client, tenant, request(ids, objective="engagement"))
+        assert order(engagement, ids)[0] == LARGE and "K x r" in engagement["formula"]  # type: ignore[operator]
+        custom = await ranked(client, tenant, request(ids, weights={"audience_fit": 1}))
+        assert custom["objective"] == "custom" and custom["weights"] == {"audience_fit": 1.0}
+        assert order(custom, ids)[0] == TINY  # every one of its followers is in the target
+
+    async def test_shortlist_takes_reach_not_the_brand(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int]
+    ) -> None:
+        body = {"ranking": request(ids), "budget": "100", "k": 2}
+        r = await client.post("/v1/shortlists", json=body, headers=tenant.headers("manager"))
+        assert r.status_code == 201, r.text
+        picks = [p["account_id"] for p in r.json()["picks"]]
+        assert picks[0] == ids[LARGE] and ids[BRAND] not in picks and ids[RIVAL] not in picks
