@@ -130,6 +130,7 @@ async def build_org_a(client: httpx.AsyncClient, conn: asyncpg.Connection, a: Te
         "/v1/segments", {"name": "A segment", "platform": "mastodon", "definition": {"languages": ["en"]}}
     )
     share = await made(f"/v1/campaigns/{cid}/share-links", {})
+    monitor = await made("/v1/monitors", {"name": "A monitor", "brand": {"name": "asecret", "any": ["asecret"]}})
     schedule = await made("/v1/report-schedules", {"campaign_id": cid, "recipients": ["cfo@a.example"]})
     subscription = await made(
         "/v1/webhook-subscriptions", {"url": "https://hooks.a.example/in", "events": ["conversion.created"]}
@@ -172,6 +173,7 @@ async def build_org_a(client: httpx.AsyncClient, conn: asyncpg.Connection, a: Te
         "schedule_id": schedule["id"],
         "subscription_id": subscription["id"],
         "delivery_id": items[0]["id"],
+        "monitor_id": monitor["id"],
     }
     bodies = {
         "AddCreator": {"account_id": accounts[1]["id"]},
@@ -235,7 +237,8 @@ class TestTenantMatrix:
             assert not unknown, f"{op}: add A's value for {unknown} to build_org_a (or list it in NOT_KEYED)"
             url = path.format(**org_a.ids)
             for role in ROLES:
-                r = await client.request(method, url, headers=b.headers(role), json=org_a.bodies.get(op))
+                params = {"account_id": org_a.ids["account_id"]} if op == "ScreenCreators" else None
+                r = await client.request(method, url, headers=b.headers(role), json=org_a.bodies.get(op), params=params)
                 # B's admin passes every role guard, so only the tenant check can stop it: exactly 404.
                 expected = {404} if role == "admin" else {403, 404}
                 leaked = any(s in r.text for s in ("A secret launch", "ASECRET", org_a.accounts[0]["handle"]))
