@@ -100,11 +100,11 @@ async def target_segments(
         raise ValidationError("unknown platform: use mastodon or bluesky", field="platform")
     if not (req.seed_accounts or req.accounts or req.segment):
         raise ValidationError("give seed_accounts, accounts or a segment", field="seed_accounts")
-    snap = await cache.get(conn, req.platform)
+    snap = await cache.get(conn, req.platform, org_id=org_id)
     members = np.zeros(snap.n, dtype=bool)
-    for s in await _seed_ids(conn, snap, req.seed_accounts):
+    for s in await _seed_ids(conn, snap, org_id, req.seed_accounts):
         members[snap.followers_of(int(s))] = True
-    members[await _seed_ids(conn, snap, req.accounts)] = True
+    members[await _seed_ids(conn, snap, org_id, req.accounts)] = True
     if req.segment is not None:
         members |= await segment_target(conn, snap, org_id, req.segment)
     suspect = suspicion(snap).suspect
