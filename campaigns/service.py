@@ -180,7 +180,7 @@ async def campaign_report(
     people = await repo.list_creators(conn, org_id, campaign_id, True, base_url)
     inputs = await repo.report_inputs(conn, campaign_id, chosen, start, end)
     per = await content.report_audience(conn, org_id, campaign, people, inputs)  # reach/engagement + method
-    days = [c["occurred_at"].date() for c in inputs["credits"]] + [cost_day]
+    days = [c["day"] for c in inputs["credits"]] + [cost_day]
     rates = await repo.fx_rates(conn, org_id, min(days) - timedelta(days=max_fx_age_days), max(days))
     table = fx.FxTable(rates, max_fx_age_days)
     result = report(campaign, people, inputs, code, chosen, (start, end), table, cost_day)  # type: ignore[arg-type]
