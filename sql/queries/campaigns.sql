@@ -231,13 +231,19 @@ FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY creat
 WITH mine AS (
     SELECT DISTINCT a.conversion_id FROM attributions a
     WHERE a.campaign_id = $1 AND a.model = $2
+), counts AS (
+    SELECT a.conversion_id, count(*) AS credits FROM attributions a JOIN mine USING (conversion_id)
+    WHERE a.model = $2 GROUP BY a.conversion_id
+), refunded AS (
+    SELECT r.conversion_id, sum(r.amount) AS refunded FROM refunds r JOIN mine USING (conversion_id)
+    GROUP BY r.conversion_id
 ), base AS (
     SELECT a.campaign_id = $1 AS mine, a.creator_id, a.share, cv.id AS conversion_id, cv.amount,
            btrim(cv.currency) AS currency, (cv.occurred_at AT TIME ZONE 'UTC')::date AS day,
-           coalesce(r.refunded, 0) AS refunded, count(*) OVER (PARTITION BY cv.id) AS credits
-    FROM mine JOIN conversions cv ON cv.id = mine.conversion_id
+           coalesce(r.refunded, 0) AS refunded, n.credits
+    FROM counts n JOIN conversions cv ON cv.id = n.conversion_id
     JOIN attributions a ON a.conversion_id = cv.id AND a.model = $2
-    LEFT JOIN LATERAL (SELECT sum(amount) AS refunded FROM refunds WHERE conversion_id = cv.id) r ON true
+    LEFT JOIN refunded r ON r.conversion_id = cv.id
     WHERE cv.occurred_at >= $3 AND cv.occurred_at < $4 AND cv.status = 'paid'
 )
 SELECT mine, creator_id, share, NULL::uuid AS conversion_id, sum(amount) AS amount, currency, day,
