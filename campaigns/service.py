@@ -28,6 +28,11 @@ from campaigns.models import (
     FxRate,
     FxRateIn,
 )
+
+# Orders and refunds live in campaigns/orders.py; the names stay here for callers written against the service.
+from campaigns.orders import create_conversion as create_conversion
+from campaigns.orders import create_refund as create_refund
+from campaigns.orders import get_conversion as get_conversion
 from sql import Conn, tenancy
 from sql.errors import ValidationError
 

@@ -126,7 +126,7 @@ class World:
             if e["kind"] in ("commission", "clawback"):
                 on_ledger[e["creator_id"]] += e["amount"]
         for row in report.creators:
-            assert on_ledger[row.creator_id] == row.cost_commission, row.handle
+            assert on_ledger[row.creator_id] == Decimal(row.cost_commission), row.handle
 
     async def payout(self, creator: uuid.UUID) -> None:
         entries = [e for e in await self.ledger() if e["creator_id"] == creator]
