@@ -21,7 +21,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
-from api.controllers.audience import AudienceController, SegmentController
+from api.controllers.audience import AudienceController, SegmentController, TargetAudienceController
 from api.controllers.campaigns import CampaignController, IntegrationController
 from api.controllers.content import ContentController, DisclosureController
 from api.controllers.conversions import ConversionController
@@ -155,6 +155,7 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             web.static_router(),
             AudienceController,
             SegmentController,
+            TargetAudienceController,
         ],
         template_config=web.template_config(),
         lifespan=[_lifespan(settings, announce)],

@@ -46,7 +46,7 @@ class InterestBreakdown(msgspec.Struct):
 
 
 class AudienceSegments(msgspec.Struct):
-    account_id: int
+    account_id: int | None  # None for a target audience
     handle: str
     platform: str
     followers_stored: int
@@ -57,6 +57,15 @@ class AudienceSegments(msgspec.Struct):
     languages: Breakdown
     places: PlaceBreakdown
     interests: InterestBreakdown
+
+
+class TargetAudience(msgspec.Struct, forbid_unknown_fields=True):
+    """A brand's target audience to describe: followers of seed accounts, listed accounts, a saved segment."""
+
+    platform: str
+    seed_accounts: list[int | str] = []
+    accounts: list[int | str] = []
+    segment: UUID | None = None
 
 
 class Bound(msgspec.Struct, forbid_unknown_fields=True):

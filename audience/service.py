@@ -15,7 +15,15 @@ from audience import repository as repo
 from audience.gazetteer import load
 from audience.interests import InterestModel, cluster
 from audience.matching import criterion
-from audience.models import AudienceFilter, AudienceSegments, Lookalike, Lookalikes, Segment, SegmentRequest
+from audience.models import (
+    AudienceFilter,
+    AudienceSegments,
+    Lookalike,
+    Lookalikes,
+    Segment,
+    SegmentRequest,
+    TargetAudience,
+)
 from audience.profiles import EMPTY, Attributes, attributes_of
 from audience.report import interest_breakdown, language_breakdown, place_breakdown
 from graph import repository as graph_repo
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
     from graph.service import SnapshotCache
 
 SEGMENT_SAMPLE = 3000
+MAX_CACHED_ATTRIBUTES = 500_000
 LOAD_CHUNK = 5000
 MAX_LOOKALIKES = 100
 
@@ -46,6 +55,8 @@ async def _account(conn: Conn, cache: SnapshotCache, account_id: int) -> tuple[d
 async def attributes(conn: Conn, snap: Snapshot, account_ids: list[int]) -> dict[int, Attributes]:
     """Each account's attributes, read once per snapshot and kept with it."""
     known: dict[int, Attributes] = snap.cache.setdefault("audience_attributes", {})
+    if len(known) + len(account_ids) > MAX_CACHED_ATTRIBUTES:
+        known.clear()  # a bound on memory: ~300 bytes an account
     missing = [a for a in account_ids if a not in known]
     for start in range(0, len(missing), LOAD_CHUNK):
         chunk = missing[start : start + LOAD_CHUNK]
@@ -74,7 +85,41 @@ def credible_followers(snap: Snapshot, i: int) -> tuple[np.ndarray, int]:
 async def segments(conn: Conn, cache: SnapshotCache, account_id: int) -> AudienceSegments:
     info, snap, i = await _account(conn, cache, account_id)
     credible, excluded = credible_followers(snap, i)
-    sample = follower_sample(credible, SEGMENT_SAMPLE, seed=int(snap.ids[i]))
+    head = (account_id, str(info["handle"]), int(snap.followers_of(i).size))
+    return await _describe(conn, snap, head, credible, excluded, seed=int(snap.ids[i]))
+
+
+async def target_segments(
+    conn: Conn, cache: SnapshotCache, org_id: UUID | None, req: TargetAudience
+) -> AudienceSegments:
+    """The same breakdown for a target audience: seeds' followers, listed accounts and/or a segment."""
+    if req.platform not in ("mastodon", "bluesky"):
+        raise ValidationError("unknown platform: use mastodon or bluesky", field="platform")
+    if not (req.seed_accounts or req.accounts or req.segment):
+        raise ValidationError("give seed_accounts, accounts or a segment", field="seed_accounts")
+    snap = await cache.get(conn, req.platform)
+    members = np.zeros(snap.n, dtype=bool)
+    for s in await _seed_ids(conn, snap, req.seed_accounts):
+        members[snap.followers_of(int(s))] = True
+    members[await _seed_ids(conn, snap, req.accounts)] = True
+    if req.segment is not None:
+        members |= await segment_target(conn, snap, org_id, req.segment)
+    suspect = suspicion(snap).suspect
+    everyone = np.flatnonzero(members)
+    credible = everyone[~suspect[everyone]]
+    head = (None, "", int(everyone.size))
+    return await _describe(conn, snap, head, credible, int(everyone.size - credible.size), seed=0)
+
+
+async def _describe(
+    conn: Conn,
+    snap: Snapshot,
+    head: tuple[int | None, str, int],
+    credible: np.ndarray,
+    excluded: int,
+    seed: int,
+) -> AudienceSegments:
+    sample = follower_sample(credible, SEGMENT_SAMPLE, seed=seed)
     attrs = list((await attributes(conn, snap, snap.ids[sample].tolist())).values())
     model = await interest_model(conn, snap)
     method = (
@@ -83,10 +128,10 @@ async def segments(conn: Conn, cache: SnapshotCache, account_id: int) -> Audienc
         else f"deterministic random sample of {sample.size} of {credible.size} credible followers"
     )
     return AudienceSegments(
-        account_id=account_id,
-        handle=str(info["handle"]),
+        account_id=head[0],
+        handle=head[1],
         platform=snap.platform,
-        followers_stored=int(snap.followers_of(i).size),
+        followers_stored=head[2],
         suspect_excluded=excluded,
         credible_followers=int(credible.size),
         sample_size=int(sample.size),

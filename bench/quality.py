@@ -5,8 +5,8 @@ crawler into PostgreSQL (the #coffee timeline's authors, their followers, their 
 who engaged with them), and ranked for the topic and the three brands' audience. Each ranking's
 top 20 is scored on the world's Monte Carlo truth: unique target people reached as a ratio to a
 greedy oracle, NDCG@20 against each creator's expected reach, and which brands, bought, bot and
-opted-out accounts reached the top 50. The estimator was developed on seeds 1-3, 11-12 and
-101-109; the default table is of seeds never looked at before, several with other parameters.
+opted-out accounts reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109,
+201-208 and 301-308; the default table is of seeds never looked at before, most with other parameters.
 
     uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,...] [--json out.json]
 """
@@ -45,8 +45,8 @@ from sql.server import start_embedded, with_database
 TAG = TOPICS[COFFEE][0]
 TOP, TOP50 = 20, 50
 DEFAULT_WORLDS = (
-    "default:201,default:202,engagement=0.4:203,engagement=2.5:204,farm_share=0.12:205,"
-    "concentration=0.55:206,concentration=0.9+dormant_share=0.4:207,accounts=4000:208"
+    "default:401,default:402,engagement=0.4:403,engagement=2.5:404,farm_share=0.12:405,"
+    "concentration=0.55:406,concentration=0.9+dormant_share=0.4:407,accounts=4000:408"
 )
 RANKERS = ("reach", "efficiency", "follower count", "topic_rank", "audience_fit", "authenticity", "engagement_rate")
 

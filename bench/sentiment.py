@@ -19,7 +19,7 @@ from listening.sentiment import Scorer
 from listening.sentiment.english import EnglishModel
 from listening.sentiment.indonesian import MODEL_PATH, IndonesianModel
 
-MALAY = Path(__file__).parents[1] / "tests" / "fixtures" / "listening" / "sentiment-ms.tsv"
+FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures" / "listening"
 
 
 def quality(scorer: Scorer) -> list[tuple[str, str]]:
@@ -30,11 +30,12 @@ def quality(scorer: Scorer) -> list[tuple[str, str]]:
     accuracy = sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth)
     rows.append(("SmSA validation (id), macro-F1", f"{f1:.4f}  (accuracy {accuracy:.4f}, n={len(texts)})"))
     rows.append(("  per class F1", ", ".join(f"{k} {v:.3f}" for k, v in per.items())))
-    texts, truth = train.load(MALAY)
-    predicted = [s.label for s in scorer.score(texts, ["ms"] * len(texts))]
-    f1, per = train.macro_f1(truth, predicted)
-    rows.append(("Malay hand-labelled (ms), macro-F1", f"{f1:.4f}  (n={len(texts)})"))
-    rows.append(("  per class F1", ", ".join(f"{k} {v:.3f}" for k, v in per.items())))
+    for code, name in (("ms", "Malay"), ("en", "English")):
+        texts, truth = train.load(FIXTURES / f"sentiment-{code}.tsv")
+        predicted = [s.label for s in scorer.score(texts, [code] * len(texts))]
+        f1, per = train.macro_f1(truth, predicted)
+        rows.append((f"{name} hand-labelled ({code}), macro-F1", f"{f1:.4f}  (n={len(texts)})"))
+        rows.append(("  per class F1", ", ".join(f"{k} {v:.3f}" for k, v in per.items())))
     return rows
 
 

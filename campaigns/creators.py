@@ -18,6 +18,7 @@ from uuid import UUID
 
 import msgspec
 
+from campaigns import money
 from campaigns import ops_repository as repo
 from campaigns.models import Creator, CreatorIn
 from sql import Conn
@@ -141,12 +142,7 @@ def reported_followers(data: CreatorIn) -> tuple[int | None, str | None, datetim
 
 
 def payout_currency(value: str | None) -> str | None:
-    if value is None:
-        return None
-    code = value.strip().upper()
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        raise ValidationError("payout_currency must be a 3-letter ISO 4217 code", field="payout_currency")
-    return code
+    return None if value is None else money.currency(value, "payout_currency")
 
 
 async def save_profile(

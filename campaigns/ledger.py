@@ -8,29 +8,23 @@ owed; clawbacks, negative adjustments and payouts take from it. So for every cre
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from uuid import UUID
 
 import msgspec
 
+from campaigns import money
+
 KINDS = ("fee", "commission", "clawback", "adjustment", "payout")
-# ISO 4217 minor units where they are not 2 (the list of the standard's table).
-_EXPONENTS = {
-    **dict.fromkeys(
-        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF"), 0
-    ),
-    **dict.fromkeys(("XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
 
 
 def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency.upper(), 2)
+    """The currency's ISO 4217 exponent (the shared money layer's table)."""
+    return money.exponent(currency.upper())
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-exponent(currency)), ROUND_HALF_UP)
+    return money.quantize(amount, currency.upper())
 
 
 def fits(amount: Decimal, currency: str) -> bool:
@@ -82,6 +76,35 @@ class Balance(msgspec.Struct):
     paid: Decimal
     balance: Decimal
     entries: int
+
+
+class Totals(msgspec.Struct):
+    """Balances summed per campaign and currency (campaign_id None: the whole org)."""
+
+    campaign_id: UUID | None
+    currency: str
+    creators: int
+    earned: Decimal
+    paid: Decimal
+    balance: Decimal
+
+
+def totals(balances: list[Balance]) -> list[Totals]:
+    groups: dict[tuple[UUID | None, str], list[Balance]] = {}
+    for b in balances:
+        groups.setdefault((b.campaign_id, b.currency), []).append(b)
+        groups.setdefault((None, b.currency), []).append(b)
+    return [
+        Totals(
+            campaign_id=campaign_id,
+            currency=currency,
+            creators=len({b.creator_id for b in group}),
+            earned=sum((b.earned for b in group), Decimal(0)),
+            paid=sum((b.paid for b in group), Decimal(0)),
+            balance=sum((b.balance for b in group), Decimal(0)),
+        )
+        for (campaign_id, currency), group in sorted(groups.items(), key=lambda kv: (kv[0][0] is None, str(kv[0])))
+    ]
 
 
 COLUMNS = list(Entry.__struct_fields__)

@@ -34,6 +34,7 @@ from campaigns.models import (
     WebhookResult,
 )
 from campaigns.stores import STORES, TOPIC_HEADERS, OrderEvent, RefundEvent, SignatureError
+from outbound import events
 from sql import Conn
 from sql.errors import AuthenticationError, NotFoundError, ValidationError
 
@@ -77,6 +78,20 @@ async def record_order(
     for raw in parked:
         await apply_refund(conn, org_id, source, msgspec.json.decode(raw, type=RefundEvent), clamp=True, locked=True)
     detail = f"order {order.order_id} recorded ({order.status}): {reason}"
+    await events.emit(
+        conn,
+        org_id,
+        "conversion.created",
+        {
+            "conversion_id": str(new_id),
+            "source": source,
+            "order_id": order.order_id,
+            "amount": str(order.amount),
+            "currency": code,
+            "status": order.status,
+            "attribution": reason,
+        },
+    )
     return Applied("recorded", new_id, detail + (f"; {len(parked)} parked refund(s) applied" if parked else ""))
 
 
@@ -107,6 +122,14 @@ async def apply_refund(
         raise ValidationError(f"refund of {requested} exceeds what is left of the order ({left})", field="amount")
     if not await repo.insert_refund(conn, org_id, row["id"], event.refund_id, applied, requested, event.occurred_at):
         return Applied("duplicate", row["id"], f"refund {event.refund_id} seen before")
+    refund = {
+        "conversion_id": str(row["id"]),
+        "refund_id": event.refund_id,
+        "amount": str(applied),
+        "requested": str(requested),
+        "currency": code,
+    }
+    await events.emit(conn, org_id, "refund.created", refund)
     if applied < requested:
         return Applied("clamped", row["id"], f"refund of {requested} {code} clamped to the {applied} left")
     return Applied("applied", row["id"], f"{applied} {code} refunded")

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import msgspec
 
-from campaigns import ledger
+from campaigns import ledger, money
 from campaigns import ledger_repository as repo
 from campaigns import ops_repository as ops
 from campaigns import repository as campaigns_repo
@@ -52,10 +52,7 @@ class AccrualResult(msgspec.Struct):
 
 
 def _ccy(code: str | None, default: str, field: str) -> str:
-    value = (code or default).strip().upper()
-    if len(value) != 3 or not value.isalpha():
-        raise ValidationError(f"{field} must be a 3-letter ISO 4217 code", field=field)
-    return value
+    return money.currency(code or default, field)
 
 
 async def fee_on_milestone(
@@ -87,8 +84,9 @@ async def accrue(conn: Conn, org_id: UUID, campaign_id: UUID, as_of: datetime | 
 
     campaign = await campaigns_repo.get_campaign(conn, org_id, campaign_id)
     now = datetime.now(UTC)
-    as_of = min(as_of or now, now)
-    as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    as_of = min(as_of or now, now)  # commission never matures ahead of time
     period_end = (as_of - timedelta(days=campaign.commission_hold_days)).date()
     start = campaign.starts_at.date() if campaign.starts_at else campaign.created_at.date()
     written: list[Entry] = []
@@ -167,7 +165,7 @@ async def pay(conn: Conn, org_id: UUID, campaign_id: UUID, creator_id: UUID, dat
         raise ConflictError(f"payout {reference!r} is already recorded for this creator", field="reference")
     held = await repo.balances(conn, org_id, campaign_id, creator_id)
     owed = sum((b.balance for b in held if b.currency == currency), Decimal(0))
-    if data.amount is not None and (data.amount <= 0 or not ledger.fits(data.amount, currency)):
+    if data.amount is not None and (not ledger.fits(data.amount, currency) or data.amount <= 0):
         raise ValidationError(
             f"amount must be positive with at most {ledger.exponent(currency)} decimals", field="amount"
         )

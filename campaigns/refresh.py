@@ -44,9 +44,14 @@ async def schedule(conn: Conn, post_ids: list[UUID]) -> int:
     return new
 
 
+BLUESKY_APPVIEW = "https://public.api.bsky.app"  # post URLs are on bsky.app, which serves no XRPC
+
+
 def _base(row: Any) -> str:
     if row["base_url"]:
         return str(row["base_url"]).rstrip("/")
+    if row["platform"] == "bluesky":
+        return BLUESKY_APPVIEW
     parts = urlsplit(row["url"])
     return f"{parts.scheme}://{parts.netloc}"
 

@@ -55,6 +55,10 @@ class MemoryStore:
 _COLUMNS = ("limit", "remaining", "reset_at", "known_reset", "window", "hold_until", "next_slot", "leases", "rounded")
 
 
+def _snapshot(state: BudgetState) -> list[object]:
+    return [list(v) if isinstance(v, list) else v for v in (getattr(state, c) for c in _COLUMNS)]
+
+
 def _state(row: Any) -> BudgetState:
     return BudgetState(
         limit=row["lim"],
@@ -83,9 +87,9 @@ class PgStore:
                 row = await conn.fetchrow(Q["crawls.budget_lock"], host)
                 assert row is not None
             state = _state(row)
-            before = [getattr(state, c) for c in _COLUMNS]
+            before = _snapshot(state)
             out = step(state)
-            if [getattr(state, c) for c in _COLUMNS] != before:
+            if _snapshot(state) != before:
                 await conn.execute(
                     Q["crawls.budget_save"],
                     host,

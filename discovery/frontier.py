@@ -11,6 +11,7 @@ import msgspec
 from discovery.fetcher import Counters
 from discovery.models import Platform
 from discovery.store import Written
+from outbound import events
 from sql import Conn, Q, fetch_one
 from sql.errors import NotFoundError
 
@@ -201,7 +202,9 @@ async def fresh_neighbours(
 
 
 async def finish(conn: Conn, crawl_id: UUID, status: Status, error: str | None = None) -> None:
-    await conn.execute(Q["crawls.finish"], crawl_id, status, error)
+    org_id = await conn.fetchval(Q["crawls.finish"], crawl_id, status, error)
+    if org_id is not None and status in ("done", "failed", "cancelled"):
+        await events.emit(conn, org_id, "crawl.finished", {"crawl_id": str(crawl_id), "status": status, "error": error})
 
 
 async def claim(conn: Conn, crawl_id: UUID, limit: int) -> list[Item]:

@@ -17,7 +17,11 @@ from typing import Protocol
 
 from discovery.text import parse_time
 
-CLOCK_SKEW_TOLERANCE = 2.0  # seconds; beyond this the server's Date header is trusted over ours
+# Seconds beyond which the server's Date header is trusted over our clock (a loaded client reads answers
+# late, and Date is to the second: small differences are not skew).
+CLOCK_SKEW_TOLERANCE = 10.0
+SPREAD = 0.8  # share of the rest of a window its remaining requests are spread over
+MIN_WINDOW = 0.25  # seconds: shorter steps between Reset times are noise, not a window
 SAME_RESET = 0.01  # seconds: two Reset times closer than this name the same window
 
 
@@ -126,7 +130,9 @@ def reserve(state: BudgetState, now: float) -> Decision:
         state.remaining = 0
         state.hold_until = max(state.hold_until, end)
         return Decision(None, state.hold_until)
-    gap = max(0.0, state.reset_at - now) / (remaining + 1)
+    # Spread over the first part of what is left of the window, so a slow moment near its end (a busy
+    # client, a slow database) does not leave budget unused.
+    gap = SPREAD * max(0.0, state.reset_at - now) / (remaining + 1)
     start = max(now, state.next_slot)
     state.next_slot = start + gap
     state.remaining = remaining - 1
@@ -156,11 +162,13 @@ def observe(
         state.rounded = rounded if state.limit is None else state.rounded and rounded
         state.limit = limit
         same = SAME_RESET
-        # Requests reserved but not answered yet may not be counted by the server: assume they are not.
-        server_view = max(0, remaining - len(state.leases))
+        # Requests reserved after this one and not answered yet may not be counted by the server: assume
+        # they are not. Those reserved before it were sent before it, so the server counted them.
+        newer = sum(1 for t in state.leases if lease is None or t > lease)
+        server_view = max(0, remaining - newer)
         if state.known_reset is None or reset > state.known_reset + same:
-            if state.known_reset is not None:
-                step = reset - state.known_reset
+            step = reset - state.known_reset if state.known_reset is not None else 0.0
+            if step >= MIN_WINDOW:
                 state.window = step if state.window is None else min(state.window, step)
             state.known_reset = reset
             state.reset_at = reset

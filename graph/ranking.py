@@ -49,6 +49,7 @@ def topic_rank(snap: Snapshot, restart: np.ndarray) -> np.ndarray:
 BOT_LIKE = ("default_profile", "new_high_following", "farm_member")
 BOUGHT_BLOCK_MIN = 10  # farm followers
 BOUGHT_BLOCK_SHARE = 0.25  # of all the graph's farm members
+BOUGHT_BLOCK_AUDIENCE = 0.1  # of the account's own followers
 
 
 def eligibility(
@@ -58,7 +59,7 @@ def eligibility(
 
     Never: the target's seeds and the ``exclude`` list, opted-out accounts, accounts that look like
     bots themselves, accounts with more than ``max_bought_share`` of their followers in follower
-    farms or followed by a quarter or more of all farm members (at least 10), accounts without a
+    farms (or over a tenth, when that is a quarter or more of all farm members), accounts without a
     stored topical post when a topic is given, accounts with no follower at all, and accounts
     outside the follower range. Counts are among the topic's posters (all accounts without a topic).
     """
@@ -68,8 +69,10 @@ def eligibility(
     stored = np.diff(snap.followers.indptr)
     farm_followers = snap.followers @ s.farm_member.astype(np.float32)
     share = np.divide(farm_followers, stored, out=np.zeros(snap.n), where=stored > 0)
-    # Farms follow popular accounts as cover, a few percent of the farm each; a buyer gets a big block of it.
+    # Farms follow popular accounts as cover (a big account may get half the farm, yet a few percent of its
+    # followers); a buyer gets a big block of the farm that is also a real part of its audience.
     block = (farm_followers >= BOUGHT_BLOCK_MIN) & (farm_followers >= BOUGHT_BLOCK_SHARE * s.farm_member.sum())
+    block &= share > BOUGHT_BLOCK_AUDIENCE
     in_range = followers >= filters.min_followers
     if filters.max_followers is not None:
         in_range &= followers <= filters.max_followers

@@ -101,6 +101,7 @@ async def serve(
     queued: dict[str, int] = {}
 
     async def worker() -> None:
+        await asyncio.sleep(poll)  # let the process finish starting before the first job
         while True:
             try:
                 await enqueue_periodic(pool, periodic, datetime.now(UTC), queued)

@@ -19,35 +19,44 @@ import re
 # Positive: Malay; negative: Indonesian. Roughly: 2 = the word is (almost) never used in the
 # other standard; 1 = clearly more common; 0.5 = a lean.
 _MS = {
-    2.0: """bahawa kerana wang awak mahu percuma sahaja korang iaitu baharu pejabat telefon disember ogos julai
+    2.0: """bilion trilion belanjawan pelancongan pengangkutan kemalangan mahkamah sukan kesihatan sihat
+        perkhidmatan bekalan elektrik peperiksaan pesakit ubat jururawat cukai perisian bimbit
+        bahawa kerana wang awak mahu percuma sahaja korang iaitu baharu pejabat telefon disember ogos julai
         syarikat kenderaan maklumat cikgu encik dorang diorang filem muzik televisyen kempen projek jurulatih
         percutian ringgit seronok jimat teksi polis kasut seluar tandas peratus kewangan pelaburan rosak resipi
         diskaun akaun nombor isnin khamis jumaat longkang jambatan denggi beli-belah selesa sesiapa mengekalkan
         moden bersembang tersadai doktor mesyuarat lebuh kad kadar mencecah""",
-    1.5: """nak faham fikir kedai je dah kat tengok cakap tempoh puan sila perlawanan peminat lawatan cuti bas
+    1.5: """berkenaan rm kos didakwa dakwaan awam belia hospital akta rangkaian
+        nak faham fikir kedai je dah kat tengok cakap tempoh puan sila perlawanan peminat lawatan cuti bas
         bilik selepas terkini hantar cik oren ahad kabus nipis tasik juadah pelancong talian beratur sepatutnya
         perlukan semula terkawal watak pemandu tambang menjerit pakar rawatan wad rakan hujung kes suspek
         penggalak bertimbun kongsi kongsikan bazir beza berbeza kerajaan pasukan tempatan kenduri kesyukuran
         jom kelmarin bangunan rangup pengakhiran mamak ditahan menahan pengajian ibu-bapa bapa""",
-    1.0: """apabila ialah tu ni kot jemput bandar macam sedap semalam jabatan budak sikit esok alamak bungkusan
+    1.0: """semasa persatuan laman kenyataan
+        apabila ialah tu ni kot jemput bandar macam sedap semalam jabatan budak sikit esok alamak bungkusan
         melawat menasihatkan rancangan pengenalan tamat cipta kena guru sandaran tidaklah mesti pesan kanak-kanak
         kanak wayang lepas negeri sebab pelajar berpatutan tuaian terus pengambilan""",
-    0.5: """boleh tak bila ramai betul best daripada gembira lah kawasan guna rakyat kepada tetapi""",
+    0.5: """turut kini
+        boleh tak bila ramai betul best daripada gembira lah kawasan guna rakyat kepada tetapi""",
 }
 _ID = {
-    2.0: """karena bahwa uang mobil nggak gak ngga enggak banget gue gua gw gimana kantor telepon desember agustus
+    2.0: """miliar triliun pariwisata kecelakaan olahraga kesehatan sehat pasokan listrik pasien obat pajak ponsel
+        karena bahwa uang mobil nggak gak ngga enggak banget gue gua gw gimana kantor telepon desember agustus
         juli juni maret perusahaan kendaraan kampanye proyek rupiah polisi sepatu celana rusak bikin pengen
         pingin ngobrol gitu bareng doang mbak honorer selokan kabupaten kecamatan kuartal persen bioskop ojek
         jembatan kasus oranye nomor akun diskon dokter danau syukuran kamis senin jumat soalnya ngurus numpuk
         nangis rame jajanan pokoknya wisatawan mancanegara bandara bulu tangkis ngerti ngeluh kemarin
         informasinya mau-nya""",
-    1.5: """aja udah dong deh emang kapan pikir paham toko provinsi penggemar libur liburan musik televisi kamar
+    1.5: """ujar ujarnya rp biaya transportasi pengadilan layanan karyawan perawat jaringan
+        aja udah dong deh emang kapan pikir paham toko provinsi penggemar libur liburan musik televisi kamar
         beda dikit pengemudi sopir teriak nyaman butuh kangen kayak loh lho yuk investasi daring antre antrean
         tersangka mengimbau rawat spesialis berobat warung gedung kabut tipis hemat kabar renyah jago wahana
         ujung pemerintah pelatih pengin ayo besok ngantor nongkrong""",
-    1.0: """sih kok nih tuh lo lu gratis mahasiswa tim pertandingan kunjungan enak film kirim kerjaan kalian warga
+    1.0: """agar asosiasi situs
+        sih kok nih tuh lo lu gratis mahasiswa tim pertandingan kunjungan enak film kirim kerjaan kalian warga
         desa mal pencurian meresahkan rapat tokoh tarif rekan posting mas jalur sisakan harusnya meresap""",
-    0.5: """bisa kamu mau pak bu sama lalu ingin nonton menonton siswa kota informasi ya begitu tadi""",
+    0.5: """tersebut sejumlah umum harus
+        bisa kamu mau pak bu sama lalu ingin nonton menonton siswa kota informasi ya begitu tadi""",
 }
 
 

@@ -77,9 +77,10 @@ async def ingest(
     batch: Batch,
 ) -> Outcome:
     out = Outcome(seen=len(batch.seen))
-    originals = [s for s in batch.seen if s.boost_of is None]
+    # a post can come twice in one batch (a stream and its catch-up, an inclusive `since`): keep its last sighting
+    originals = list({s.uri: s for s in batch.seen if s.boost_of is None}.values())
     hits = [(s, m) for s in originals if (m := matcher.match(s.text, s.hashtags))]
-    boosts = [s for s in batch.seen if s.boost_of is not None]
+    boosts = list({s.uri: s for s in batch.seen if s.boost_of is not None}.values())
     if boosts:
         async with pool.acquire() as conn:
             known = await repository.mention_ids(conn, monitor.id, job.platform, [b.boost_of or "" for b in boosts])

@@ -258,7 +258,6 @@ class TopVoice(msgspec.Struct, frozen=True):
     negative: int
     account_id: int | None
     profile: str | None
-    authenticity: float | None = None
 
 
 class TopPost(msgspec.Struct, frozen=True):

@@ -15,6 +15,7 @@ from web.pages.auth import LoginPages
 from web.pages.campaigns import CampaignPages, SharedReportPage
 from web.pages.common import error_page
 from web.pages.discover import DiscoverPages
+from web.pages.listening import ListeningPages
 from web.session import LoginRequired, login_redirect
 
 HERE = Path(__file__).parent
@@ -29,7 +30,7 @@ def template_config() -> TemplateConfig[Any]:
 def router() -> Router:
     return Router(
         path="/",
-        route_handlers=[LoginPages, CampaignPages, SharedReportPage, DiscoverPages],
+        route_handlers=[LoginPages, CampaignPages, SharedReportPage, DiscoverPages, ListeningPages],
         exception_handlers={LoginRequired: login_redirect, AppError: error_page},
         include_in_schema=False,
     )

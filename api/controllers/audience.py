@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from api.auth import READERS, WRITERS
 from audience import repository, service
-from audience.models import AudienceSegments, Lookalikes, Segment, SegmentRequest
+from audience.models import AudienceSegments, Lookalikes, Segment, SegmentRequest, TargetAudience
 from sql.tenancy import Principal
 
 Mode = Annotated[str, Parameter(description="audience (default), content or complementary")]
@@ -50,6 +50,27 @@ class AudienceController(Controller):
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=100)]] = 20,
     ) -> Lookalikes:
         return await service.lookalikes(conn, state.graph_cache, account_id, mode, limit)
+
+
+class TargetAudienceController(Controller):
+    path = "/v1/audience"
+    tags = ["audience"]
+
+    @post(
+        "/segments",
+        operation_id="DescribeTargetAudience",
+        guards=[READERS],
+        status_code=200,
+        summary="Languages, places and interests of a target audience (seeds' followers, accounts, a segment)",
+    )
+    async def describe(
+        self,
+        data: JSONBody[TargetAudience],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+        state: State,
+    ) -> AudienceSegments:
+        return await service.target_segments(conn, state.graph_cache, principal.org_id, data)
 
 
 class SegmentController(Controller):

@@ -15,7 +15,7 @@ from api.auth import REPORTS, WRITERS
 from api.export import csv_response
 from campaigns import ledger, payouts
 from campaigns.deliverables import actor_of
-from campaigns.ledger import Balance, Entry
+from campaigns.ledger import Balance, Entry, Totals
 from campaigns.payouts import AccrualResult, AdjustmentIn, PayoutIn
 from sql.errors import ValidationError
 from sql.tenancy import Principal
@@ -143,3 +143,12 @@ class LedgerController(Controller):
         creator_id: FromQuery[UUID | None] = None,
     ) -> list[Balance]:
         return await payouts.balances(conn, principal.org_id, campaign_id, creator_id)
+
+    @get(
+        "/payouts/totals",
+        operation_id="ListBalanceTotals",
+        guards=[REPORTS],
+        summary="Balances per campaign and currency, and for the whole org per currency (campaign_id null)",
+    )
+    async def totals(self, conn: Conn, principal: Caller) -> list[Totals]:
+        return ledger.totals(await payouts.balances(conn, principal.org_id, None, None))

@@ -108,8 +108,8 @@ def next_link(link_header: str | None) -> str | None:
 
 
 def _maybe_a_cap(size: int) -> bool:
-    """Servers cap pages at round sizes (Pleroma and Akkoma at 40, some at 20)."""
-    return size >= 20 and size % 10 == 0
+    """Servers that cap pages below what we ask cap them at 40 (Pleroma, Akkoma) or 20."""
+    return size in (20, 40)
 
 
 class MastodonConnector:
@@ -129,7 +129,7 @@ class MastodonConnector:
         """Pages of a listing. A page shorter than the server's page size ends it (GoToSocial sends a next
         link on every page, so following it would cost one empty page per listing). The page size is
         what we asked for unless the server showed it caps lower: the first short page of each kind of
-        listing with a next link, if its size looks like a server's cap (20, 40, ...), is followed once to
+        listing with a next link, if its size is a known cap (20 or 40), is followed once to
         find out."""
         url: str | None = self.base + path
         query: dict[str, Any] | None = params

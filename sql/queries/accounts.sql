@@ -7,7 +7,8 @@ WHERE NOT a.opted_out
   AND ($1::text IS NULL OR a.platform = $1)
   AND ($2::text IS NULL OR a.handle ILIKE '%' || $2 || '%' OR a.display_name ILIKE '%' || $2 || '%'
        OR a.bio ILIKE '%' || $2 || '%')
-  AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id AND p.hashtags @> ARRAY[$3]))
+  AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id AND p.hashtags @> ARRAY[$3]
+                                   AND p.deleted_at IS NULL))
   AND a.id > $4
 ORDER BY a.id
 LIMIT $5;
@@ -17,7 +18,7 @@ SELECT a.id, a.platform, a.host, a.external_id, a.handle, a.opted_out, a.display
        a.followers_count, a.following_count, a.posts_count, a.created_at, a.is_bot, a.fetched_at,
        (SELECT count(*) FROM follows f WHERE f.followee_id = a.id) AS followers_stored,
        (SELECT count(*) FROM follows f WHERE f.follower_id = a.id) AS following_stored,
-       (SELECT count(*) FROM posts p WHERE p.account_id = a.id) AS posts_stored
+       (SELECT count(*) FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL) AS posts_stored
 FROM accounts a WHERE a.id = $1;
 
 -- name: erase

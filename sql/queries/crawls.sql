@@ -40,7 +40,9 @@ UPDATE crawl_frontier SET state = 'pending', taken_by = NULL
 WHERE crawl_id = $1 AND state = 'taken' AND taken_by = pg_backend_pid();
 
 -- name: finish
-UPDATE crawls SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status IN ('queued', 'running');
+-- Returns the crawl's org only when this call ended it, so crawl.finished is emitted once.
+UPDATE crawls SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status IN ('queued', 'running')
+RETURNING org_id;
 
 -- name: add_counters
 UPDATE crawls SET

@@ -84,6 +84,24 @@ class TestSegments:
         assert "SG:singapore" not in {r["key"] for r in seg["places"]["cities"]["shares"]}
         assert seg["places"]["cities"]["other"]["followers"] == singapore
 
+    async def test_target_audience_of_seed_accounts(
+        self, client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection
+    ) -> None:
+        world = language_world(9, MIXES[:2], followers=150, suspects=10)
+        ids = await store(conn, world)
+        seeds = [ids[c] for c in world.creators]
+        body = {"platform": "mastodon", "seed_accounts": seeds}
+        r = await client.post("/v1/audience/segments", json=body, headers=tenant.headers("analyst"))
+        assert r.status_code == 200, r.text
+        seg = r.json()
+        assert seg["account_id"] is None and seg["suspect_excluded"] == 20 and seg["credible_followers"] == 300
+        labels = world.languages[world.creators[0]] + world.languages[world.creators[1]]
+        langs = by_key(seg["languages"])
+        for lang, share in truth(labels).items():
+            assert abs(langs["unknown" if lang == "None" else lang]["share"] - share) <= 0.03
+        r = await client.post("/v1/audience/segments", json={"platform": "mastodon"}, headers=tenant.headers())
+        assert r.status_code == 422
+
     async def test_unknown_account_is_404(self, client: httpx.AsyncClient, tenant: Tenant) -> None:
         r = await client.get("/v1/accounts/999999/segments", headers=tenant.headers())
         assert r.status_code == 404

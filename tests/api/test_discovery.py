@@ -61,6 +61,8 @@ class TestCrawlApi:
         assert crawl["status"] == "done", crawl
         counters = crawl["counters"]
         assert counters["accounts_new"] > 10 and counters["follows_new"] > 10 and counters["requests"] > 10  # type: ignore[index]
+        assert 0 < counters["accounts_expanded"] <= 40  # type: ignore[index]  # max_accounts bounds what is read
+        assert counters["accounts_seen"] >= counters["accounts_new"]  # type: ignore[index]
 
         page = (
             await client.get(

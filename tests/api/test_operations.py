@@ -104,6 +104,11 @@ class TestDeliverables:
         assert Decimal(entry["amount"]) == -1200 and entry["paid_currency"] == "IDR"
         assert Decimal(entry["paid_amount"]) == Decimal("4380300.00") and entry["effective_at"].startswith("2026-11-30")
         assert (await client.post(pay, headers=tenant.headers(), json=body)).status_code == 409  # same reference
+        totals = (await client.get("/v1/payouts/totals", headers=tenant.headers("finance"))).json()
+        assert [(t["campaign_id"], t["currency"], Decimal(t["earned"]), Decimal(t["paid"])) for t in totals] == [
+            (cid, "MYR", 1200, 1200),
+            (None, "MYR", 1200, 1200),
+        ]
         r = await client.post(pay, headers=tenant.headers(), json={"reference": "TRF-2", "rate": "3650"})
         assert r.status_code == 422  # nothing left to pay
 
@@ -170,3 +175,48 @@ class TestPromoCodeLeaks:
         assert Decimal(leak["unexpected_share"]) == Decimal("0.7500")
         assert datetime.fromisoformat(leak["first_unexpected_at"]) == orders[3][0]
         assert leak["flagged"] is True and leak["jump_day"] == (now - timedelta(days=1)).date().isoformat()
+
+
+class TestHostileInput:
+    async def test_bad_bodies_are_4xx_and_store_nothing(self, client: httpx.AsyncClient, tenant: Tenant) -> None:
+        cid, creator = await campaign_with_creator(client, tenant)
+        h = tenant.headers()
+        base = f"/v1/campaigns/{cid}"
+        who = f"{base}/creators/{creator['id']}"
+        cases: list[tuple[str, str, Any]] = [
+            ("POST", f"{who}/payouts", {"reference": "X", "amount": "NaN"}),
+            ("POST", f"{who}/payouts", {"reference": "X", "amount": "Infinity"}),
+            ("POST", f"{who}/payouts", {"reference": "", "amount": "1"}),
+            ("POST", f"{who}/adjustments", {"amount": "NaN", "reason": "x"}),
+            ("POST", f"{who}/adjustments", {"amount": "1.005", "reason": "x"}),
+            ("POST", f"{who}/adjustments", {"amount": "5", "reason": " "}),
+            ("POST", f"{base}/deliverables", {"creator_id": creator["id"], "kind": "reel", "due_at": "2026-12-01"}),
+            ("POST", f"{base}/deliverables", {"creator_id": creator["id"], "kind": "post", "due_at": "soon"}),
+            (
+                "POST",
+                f"{base}/deliverables",
+                {"creator_id": creator["id"], "kind": "post", "due_at": "2026-12-01T00:00:00Z", "fee_share": "NaN"},
+            ),
+            ("POST", f"{base}/content", {"creator_id": creator["id"], "url": "ftp://x/y"}),
+            ("POST", f"{base}/content", {"creator_id": creator["id"], "url": "https://x.test/p\u0000"}),
+            ("PUT", f"{base}/brief", {"required_hashtags": ["not a tag"]}),
+            ("PUT", f"{base}/operations", {"reach_rates": {"instagram": "2"}}),
+            ("PUT", f"{base}/operations", {"commission_hold_days": -1}),
+            ("PUT", f"{base}/operations", {"fee_milestone": "posted"}),
+            ("PUT", "/v1/disclosure-markers", {"markers": []}),
+        ]
+        for method, path, body in cases:
+            r = await client.request(method, path, headers=h, json=body)
+            assert 400 <= r.status_code < 500, (path, body, r.status_code, r.text)
+        r = await client.post(f"{base}/ledger/accrue?as_of=2026-11-01T00:00:00", headers=h)  # naive time: UTC
+        assert r.status_code == 200, r.text
+        for text in (
+            b"",
+            b"post_url\n",
+            b"a,b\n1,2\n",
+            "post_url,taken_at\nhttps://x.test/\u0000,2026-01-01\n".encode(),
+        ):
+            r = await client.post(f"{base}/content/import", headers={**h, "content-type": "text/csv"}, content=text)
+            assert r.status_code == 422, r.text
+        assert (await client.get(f"{base}/content", headers=h)).json() == []
+        assert (await client.get(f"{base}/ledger", headers=h)).json() == []

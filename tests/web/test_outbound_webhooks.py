@@ -15,8 +15,12 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
+from discovery.simulator.serve import simulator_in_thread
+from discovery.simulator.world import build_world
 from outbound import events, service, signing
+from tests.api.test_discovery import wait_done
 from tests.conftest import Tenant
+from tests.web.helpers import campaign_with_order
 
 pytestmark = pytest.mark.anyio
 
@@ -163,3 +167,46 @@ class TestOutboundWebhooks:
             json={"url": "https://x.example/", "events": ["crawl.finished"]},
         )
         assert r.status_code == 403
+
+
+class TestEventsFromTheDomains:
+    async def test_orders_refunds_and_crawls_emit_their_events_once(
+        self,
+        client: httpx.AsyncClient,
+        app: Litestar,
+        conn: asyncpg.Connection,
+        tenant: Tenant,
+        receiver: tuple[Receiver, str],
+    ) -> None:
+        sink, url = receiver
+        sink.fail_first = 0
+        made = await client.post(
+            "/v1/webhook-subscriptions",
+            headers=tenant.headers(),
+            json={"url": url, "events": ["conversion.created", "refund.created", "crawl.finished"]},
+        )
+        sink.secret = made.json()["secret"]
+        campaign = await campaign_with_order(client, tenant, conn, name="Events")
+        order_id = "O-Events"
+        again = {"order_id": order_id, "occurred_at": campaign["created_at"], "amount": "100.00", "currency": "EUR"}
+        await client.post("/v1/conversions", json=again, headers=tenant.headers())  # a duplicate: no second event
+        refund = await client.post(
+            f"/v1/conversions/{order_id}/refunds", json={"amount": "25.00"}, headers=tenant.headers()
+        )
+        assert refund.status_code in (200, 201), refund.text
+        with simulator_in_thread(build_world(60, seed=2)) as sim:
+            crawl = await client.post(
+                "/v1/crawls",
+                headers=tenant.headers(),
+                json={"platform": "mastodon", "base_url": sim.url, "seeds": ["user1"], "max_accounts": 5},
+            )
+            assert crawl.status_code == 202, crawl.text
+            await wait_done(client, tenant, crawl.json()["id"])
+        async with httpx.AsyncClient(timeout=5) as http:
+            await service.deliver_due(app.state.pool, http, datetime.now(UTC) + timedelta(seconds=1))
+        kinds = sorted(a["type"] for a in sink.accepted)
+        assert kinds == ["conversion.created", "crawl.finished", "refund.created"], sink.accepted
+        by_type = {a["type"]: a["data"] for a in sink.accepted}
+        assert by_type["conversion.created"]["order_id"] == order_id
+        assert by_type["refund.created"]["amount"] == "25.00" and by_type["refund.created"]["currency"] == "EUR"
+        assert by_type["crawl.finished"] == {"crawl_id": crawl.json()["id"], "status": "done", "error": None}

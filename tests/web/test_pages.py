@@ -122,6 +122,12 @@ class TestCampaignPages:
         assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
         finance = (await client.get(f"/app/campaigns/{campaign['id']}/finance")).text
         assert "Complete: every figure is in EUR" in finance
+        listed = (
+            await client.get("/v1/conversions", params={"campaign_id": campaign["id"]}, headers=tenant.headers())
+        ).json()["items"]
+        assert f'<td data-col="order_id">{listed[0]["order_id"]}</td>' in finance
+        assert f'<td data-col="amount">{listed[0]["amount"]} EUR</td>' in finance
+        assert listed[0]["credits"][0]["reason"] in finance
         for column in ("net_revenue", "roi", "cost"):
             assert cell(finance, "<tfoot>", column) == str(api["total"][column])
         csv_page = await client.get(f"/app/campaigns/{campaign['id']}/report.csv")

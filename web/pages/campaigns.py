@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from api import demo_data
 from api.export import csv_response
-from campaigns import content, metrics, payouts, reads
+from campaigns import content, metrics, orders, payouts, reads
 from campaigns import deliverables as deliverable_service
 from campaigns import service as campaigns
 from charts.svg import line_chart
@@ -32,6 +32,7 @@ METRICS = {
     "unique_clicks": "Unique clicks",
     "conversions": "Conversions",
 }
+CONVERSIONS_SHOWN = 50
 COLUMNS = [f for f in metrics.CreatorFigures.__struct_fields__ if f != "creator_id"]
 COST_FIELDS = {"cost_fee", "cost_gifted", "cost_commission", "cost_other", "cost", "roi", "cpa", "cpc", "cpm", "cpe"}
 
@@ -172,6 +173,10 @@ class CampaignPages(Controller):
         async with request.app.state.pool.acquire() as conn:
             camp = await reads.get_campaign(conn, person.org_id, campaign_id)
             balances = await payouts.balances(conn, person.org_id, campaign_id, None)
+            filters = dict.fromkeys(("creator_id", "source", "status", "attributed", "since", "until"))
+            conversions = await orders.list_conversions(
+                conn, person.org_id, {**filters, "campaign_id": campaign_id}, None, CONVERSIONS_SHOWN
+            )
         body = msgspec.to_builtins(r)
         query = f"currency={r.currency}&model={r.model}&from={r.start.isoformat()}&to={r.end.isoformat()}"
         return page(
@@ -184,6 +189,7 @@ class CampaignPages(Controller):
             columns=COLUMNS,
             query=query,
             balances=balances,
+            conversions=conversions,
         )
 
     @get("/campaigns/{campaign_id:uuid}/report.csv")

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns import deliverables, operations, payouts, service
+from campaigns import deliverables, operations, orders, payouts, service
 from campaigns.deliverables import DeliverableIn, TransitionIn
 from campaigns.models import CampaignIn, ConversionIn, CreatorIn, RefundIn
 from campaigns.operations import OperationsIn
@@ -79,7 +79,7 @@ class World:
             order_id = f"o{len(self.orders)}"
             at = datetime.now(UTC) - timedelta(days=days, minutes=5)
             data = ConversionIn(order_id, at, Decimal(cents) / 100, "EUR", promo_codes=[f"CODE{k}"])
-            await service.create_conversion(self.conn, self.org, data)
+            await orders.create_conversion(self.conn, self.org, data)
             self.orders.append(order_id)
         elif kind == "refund" and self.orders:
             _, n, fraction = step
@@ -92,7 +92,7 @@ class World:
             )
             amount = (left * fraction).quantize(Decimal("0.01"))
             if amount > 0:
-                await service.create_refund(self.conn, self.org, order_id, RefundIn(amount))
+                await orders.create_refund(self.conn, self.org, order_id, RefundIn(amount))
         elif kind == "deliver":
             await self.deliver(self.creators[step[1]], step[2])
         elif kind == "accrue":
@@ -180,7 +180,7 @@ class TestLedgerProperties:
         for step in (("order", 0, 100_000, 3), ("accrue",), ("payout", 0)):
             await world.apply(step)
         await world.check()
-        await service.create_refund(conn, world.org, "o0", RefundIn(Decimal("400.00")))  # 40 of 100 commission back
+        await orders.create_refund(conn, world.org, "o0", RefundIn(Decimal("400.00")))  # 40 of 100 commission back
         await world.apply(("accrue",))
         await world.apply(("order", 0, 50_000, 1))
         await world.apply(("accrue",))

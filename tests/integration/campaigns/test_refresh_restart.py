@@ -71,7 +71,7 @@ def worker(database_url: str, *extra: str) -> subprocess.Popen[bytes]:
 async def counts(conn: asyncpg.Connection) -> tuple[int, int, int]:
     row = await conn.fetchrow(
         "SELECT count(*) AS n, count(DISTINCT (post_id, slot)) AS distinct_slots,"
-        " (SELECT count(*) FROM jobs WHERE status = 'done') AS done FROM post_snapshots"
+        " (SELECT count(*) FROM jobs WHERE status = 'done' AND kind = 'refresh_post') AS done FROM post_snapshots"
     )
     assert row is not None
     return int(row["n"]), int(row["distinct_slots"]), int(row["done"])

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
-from discovery import frontier, service
+from discovery import frontier, service, worker
 from discovery.service import CrawlRequest
 from discovery.simulator import render
 from discovery.simulator.serve import RunningSimulator, simulator_in_thread
@@ -256,3 +256,47 @@ class TestErrorsSurface:
                 "SELECT count(*) FROM crawl_frontier WHERE crawl_id = $1 AND state = 'taken'", crawl_id
             )
             assert taken == 0
+
+
+class TestStopAndResume:
+    async def test_ctrl_c_names_the_crawl_which_stays_stopped_until_resumed(
+        self, pool: asyncpg.Pool, sim: RunningSimulator, world: World, database_url: str
+    ) -> None:
+        seed = seed_index(world, "mastodon")
+        env = {**os.environ, "DATABASE_URL": database_url, "SOROT_ALLOW_PRIVATE_HOSTS": "1"}
+        argv = [sys.executable, "-m", "api", "crawl", "--platform", "mastodon", "--base-url", sim.url]
+        argv += ["--seed", handle("mastodon", seed), "--max-followers", "250", "--max-following", "30", "--posts", "10"]
+        argv += ["--quiet"]
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: ASYNC220
+        try:
+            deadline = time.monotonic() + 60
+            async with pool.acquire() as conn:
+                while (await conn.fetchval("SELECT count(*) FROM crawl_frontier WHERE state = 'done'")) < 3:
+                    assert proc.poll() is None and time.monotonic() < deadline, "crawl ended before Ctrl-C"
+                    await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+        text = (out + err).decode()
+        async with pool.acquire() as conn:
+            crawl_id = await conn.fetchval("SELECT id FROM crawls")
+            assert proc.returncode == 130, text
+            assert f"crawl {crawl_id} stopped" in text and f"--resume {crawl_id}" in text, text
+            assert "Traceback" not in text and "<id>" not in text, text
+            assert await frontier.status(conn, crawl_id) == "stopped"
+            assert await conn.fetchval("SELECT count(*) FROM crawl_frontier WHERE state = 'taken'") == 0
+            assert await conn.fetchval("SELECT requests FROM crawls") > 0  # counted up to the stop
+        # A worker (as in `sorot serve`) leaves a stopped crawl alone.
+        runner = asyncio.create_task(worker.serve(pool, allow_private=True, poll=0.1))
+        await asyncio.sleep(1.0)
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        async with pool.acquire() as conn:
+            assert await frontier.status(conn, crawl_id) == "stopped"
+        resume = [sys.executable, "-m", "api", "crawl", "--resume", str(crawl_id), "--quiet"]
+        first = subprocess.run(resume, env=env, capture_output=True, timeout=120)  # noqa: ASYNC221
+        assert first.returncode == 0, first.stderr.decode()
+        again = subprocess.run(resume, env=env, capture_output=True, timeout=60)  # noqa: ASYNC221
+        assert again.returncode == 0 and b"already done" in again.stderr, again.stderr.decode()
+        await check_region(pool, world, "mastodon", crawl_id, seed)

@@ -37,8 +37,8 @@ class WindowServer:
             if now >= self.end:
                 self.end = now + self.window
             start = self.end - self.window
-        else:
-            start = math.floor(now / self.window) * self.window
+        else:  # aligned to the clock, a quarter second off the whole seconds (a Reset with a fraction)
+            start = math.floor((now - 0.25) / self.window) * self.window + 0.25
         self.counts[start] = self.counts.get(start, 0) + 1
         status = 200
         if self.counts[start] > self.limit:

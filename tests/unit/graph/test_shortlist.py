@@ -8,7 +8,7 @@ import pytest
 
 from graph.authenticity import wilson
 from graph.overlap import overlap
-from graph.shortlist import shortlist
+from graph.shortlist import Coverage, shortlist
 
 
 def best_by_brute_force(audiences: list[np.ndarray], fees: list[Decimal], budget: Decimal, k: int) -> int:
@@ -71,3 +71,28 @@ class TestWilson:
         low, high = wilson(81, 100)
         assert (round(low, 4), round(high, 4)) == (0.7222, 0.8749)  # by hand: centre 0.7985, half-width 0.0763
         assert wilson(0, 0) == (0.0, 1.0)
+
+
+class TestExpectedCoverage:
+    @pytest.mark.parametrize("seed", range(5))
+    def test_reach_is_the_expected_union_and_greedy_gains_add_up(self, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        audiences = [np.unique(rng.integers(0, 40, rng.integers(1, 20))) for _ in range(7)]
+        probs = rng.uniform(0.05, 0.9, 7)
+        extra = rng.uniform(0, 3, 7)
+        fees = [Decimal(int(x)) for x in rng.integers(1, 6, 7)]
+        plan = shortlist(audiences, fees, Decimal(10), k=4, coverage=Coverage.of(audiences, probs, None, extra))
+        chosen = [p.index for p in plan.picks]
+        miss = np.ones(40)
+        for c in chosen:
+            miss[audiences[c]] *= 1 - probs[c]
+        expected = float((1 - miss).sum() + extra[chosen].sum())
+        assert plan.reach == pytest.approx(expected)
+        assert sum(p.marginal for p in plan.picks) == pytest.approx(plan.reach)
+        assert plan.fee <= 10 and len(chosen) <= 4
+
+    def test_a_sure_small_audience_loses_to_a_likely_large_one(self) -> None:
+        audiences = [np.arange(30), np.arange(100, 400)]
+        coverage = Coverage.of(audiences, [1.0, 0.2])
+        plan = shortlist(audiences, [Decimal(1), Decimal(1)], Decimal(1), k=1, coverage=coverage)
+        assert [p.index for p in plan.picks] == [1] and plan.reach == pytest.approx(60)

@@ -100,3 +100,31 @@ class TestPlatformTag:
     )
     def test_normalise_tag(self, tag: str, code: str | None) -> None:
         assert normalise_tag(tag) == code
+
+
+class TestLexicon:
+    def test_no_marker_is_listed_twice(self) -> None:
+        from collections import Counter
+
+        from language.malay import _ID, _MS
+
+        counts = Counter(w for table in (_MS, _ID) for words in table.values() for w in words.split())
+        assert [w for w, n in counts.items() if n > 1] == []
+
+    @pytest.mark.parametrize(
+        ("text", "lang"),
+        [
+            (
+                "Kementerian Kesihatan berkata jumlah pesakit yang dirawat di hospital kerajaan meningkat semasa "
+                "musim perayaan dan orang awam dinasihatkan supaya mendapatkan rawatan awal di klinik berhampiran.",
+                "ms",
+            ),
+            (
+                "Kementerian Kesehatan mengatakan jumlah pasien yang dirawat di rumah sakit pemerintah meningkat "
+                "selama musim liburan dan masyarakat diimbau agar segera berobat ke puskesmas terdekat.",
+                "id",
+            ),
+        ],
+    )
+    def test_formal_news_register(self, text: str, lang: str) -> None:
+        assert detect(text).language == lang

@@ -34,6 +34,13 @@ def test_malay_hand_labelled_set_is_measured() -> None:
     assert f1 >= 0.6  # measured figure in the README; this guards against a regression
 
 
+def test_english_hand_labelled_set_is_measured() -> None:
+    texts, truth = train.load(FIXTURES / "sentiment-en.tsv")
+    scores = default_scorer().score(texts, ["en"] * len(texts))
+    f1, _ = train.macro_f1(truth, [s.label for s in scores])
+    assert f1 >= 0.7
+
+
 @pytest.mark.parametrize(
     ("text", "language", "label"),
     [
