@@ -17,10 +17,10 @@ from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
+from api.cache import LruCache
 from api.controllers.audience import AudienceController, SegmentController, TargetAudienceController
 from api.controllers.campaigns import CampaignController, IntegrationController
 from api.controllers.content import ContentController, DisclosureController
@@ -38,7 +38,10 @@ from api.controllers.tracking import redirect_route
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
 from api.errors import EXCEPTION_HANDLERS
-from api.middleware import request_id_middleware
+from api.inputs import check_inputs
+from api.middleware import abuse_limit_middleware, options_middleware, request_id_middleware
+from api.openapi import DocumentJson, LocalSwagger
+from api.ratelimit import RateLimiter, parse_limits
 from api.settings import Settings
 from campaigns import repository as campaigns_repo
 from campaigns.tracking import Click, ClickBuffer, parse_proxies
@@ -57,6 +60,7 @@ from web import routes as web
 
 log = logging.getLogger("sorot.api")
 MAX_BODY = 1024 * 1024  # webhooks and JSON bodies over 1 MiB are refused with 413
+LINK_LOOKUPS = 2  # /r/ cache misses querying the database at once
 
 
 async def _write_clicks(pool: asyncpg.Pool, clicks: list[Click]) -> None:
@@ -69,9 +73,16 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         database: Database = await asyncio.to_thread(open_database, settings.database_url, settings.home)
         try:
-            pool = await asyncpg.create_pool(database.url, min_size=settings.pool_min, max_size=settings.pool_max)
+            pool = await asyncpg.create_pool(
+                database.url,
+                min_size=settings.pool_min,
+                max_size=settings.pool_max,
+                # Every API query gets a deadline; heavy routes raise it per transaction (api/deps.py).
+                server_settings={"statement_timeout": str(int(settings.statement_timeout * 1000))},
+            )
             async with pool:
                 async with pool.acquire() as conn:
+                    await conn.execute("SET statement_timeout = 0")  # a migration may take long
                     await migrate(conn)
                     first_key = await tenancy.bootstrap(conn)
                     first_user = await users.bootstrap_admin(conn, first_key.key.org_id) if first_key else None
@@ -84,8 +95,11 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     print(f"Web login: {first_user[0]} / {first_user[1]}  (shown once, keep it)", flush=True)
                 app.state.pool = pool
                 app.state.settings = settings
-                app.state.graph_cache = SnapshotCache()
-                app.state.links = {}
+                app.state.graph_cache = SnapshotCache(settings.snapshot_cache_size)
+                app.state.links = LruCache(settings.link_cache_size)
+                app.state.link_lookups = asyncio.Semaphore(LINK_LOOKUPS)
+                app.state.graph_slots = asyncio.Semaphore(settings.graph_concurrency)
+                app.state.limiter = RateLimiter(parse_limits(settings.rate_limits))
                 app.state.proxies = parse_proxies(settings.trusted_proxies)
                 async with pool.acquire() as conn:
                     app.state.salt = await campaigns_repo.visitor_salt(conn)
@@ -166,7 +180,10 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
         middleware=[
             request_id_middleware,
             DefineMiddleware(ApiKeyMiddleware, exclude=PUBLIC_PATHS + web.PUBLIC_PATHS),
+            options_middleware,
+            abuse_limit_middleware,
         ],
+        before_request=check_inputs,
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY,
         openapi_config=OpenAPIConfig(
@@ -174,7 +191,7 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             version="0.1.0",
             description="Influencer discovery and campaign tracking. Authenticate with `Authorization: Bearer sk_...`.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[LocalSwagger(), DocumentJson()],
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API key sk_...")}
             ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,12 @@ from sql.tenancy import Principal, Role
 # Paths anyone may call: probes, API docs, the public redirect (a mount on every path starting
 # with "/r"; it answers 404 to anything but /r/{slug}) and signed webhooks.
 PUBLIC_PATHS = ["^/healthz$", "^/readyz$", "^/schema", "^/r", "^/v1/webhooks/"]
+_PUBLIC = re.compile("|".join(PUBLIC_PATHS))
+
+
+def is_public(path: str) -> bool:
+    """Whether a path (or path template) is served without an API key."""
+    return bool(_PUBLIC.match(path))
 
 
 class ApiKeyMiddleware(AbstractAuthenticationMiddleware):

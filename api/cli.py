@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from api import cli_discovery, cli_listening, logs
 from api.settings import Settings
 from sql import migrate, tenancy
 from sql.errors import AppError
-from sql.server import open_database
+from sql.server import dump, open_database
 from sql.tenancy import ROLES
 from users import service as users
 
@@ -90,6 +91,16 @@ def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_db(settings, work)
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    database = open_database(settings.database_url, settings.home)
+    try:
+        dump(database.url, args.file)
+    finally:
+        database.stop()
+    print(f"backup written to {args.file} (restore: pg_restore --dbname <url> {args.file})")
+    return 0
+
+
 def cmd_jobs(args: argparse.Namespace, settings: Settings) -> int:
     from jobs.__main__ import run
 
@@ -142,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=ROLES, required=True)
     p.add_argument("--name", default="", help="a label for the key")
     p.set_defaults(func=cmd_key_create)
+    p = sub.add_parser(
+        "backup", help="dump the database (embedded or DATABASE_URL) to a file, while it serves (pg_dump -Fc)"
+    )
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_backup)
     p = sub.add_parser("jobs", help="run scheduled jobs (post refreshes) as they fall due")
     p.add_argument("--once", action="store_true", help="run the jobs due now, then exit")
     p.add_argument("--workers", type=int, default=2, help="jobs run at once (default 2)")

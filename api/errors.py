@@ -61,13 +61,22 @@ TITLES = {
     413: "Payload too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
+    429: "Too many requests",
     500: "Internal server error",
     502: "Upstream error",
     503: "Service unavailable",
 }
+RETRY_AFTER_UNAVAILABLE = 5  # seconds a client should wait when the database is away or busy
 
 
-def problem(request: Request[Any, Any, Any], status: int, code: str, detail: str, **extra: Any) -> Response[Any]:
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Any]:
     body = {
         "type": TYPE_BASE + code,
         "title": TITLES.get(status, "Error"),
@@ -77,7 +86,9 @@ def problem(request: Request[Any, Any, Any], status: int, code: str, detail: str
         "request_id": request.scope.get("state", {}).get("request_id"),
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -105,7 +116,47 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
     if status >= 500:
         log.error("http error", extra={"status": status, "detail": exc.detail})
     extra = exc.extra if isinstance(exc.extra, dict) else {}
-    return problem(request, status, HTTP_CODES.get(status, "error"), exc.detail, **extra)
+    # 405 carries Allow, 429 and 503 Retry-After: keep them.
+    headers = {k: str(v) for k, v in (exc.headers or {}).items()}
+    if "allow" in headers:
+        headers["allow"] = ", ".join(sorted(m.strip() for m in headers["allow"].split(",")))
+    return problem(request, status, HTTP_CODES.get(status, "error"), exc.detail, headers, **extra)
+
+
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+)
+
+
+def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database is unreachable, restarting, or the pool stayed busy: a 503 to retry, not a 500."""
+    log.error("database unavailable", extra={"path": request.url.path, "error": repr(exc)})
+    return problem(
+        request,
+        503,
+        "unavailable",
+        "the database is unavailable; retry later",
+        {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        retry_after=RETRY_AFTER_UNAVAILABLE,
+    )
+
+
+def timeout_handler(request: Request[Any, Any, Any], exc: asyncpg.QueryCanceledError) -> Response[Any]:
+    """A statement ran past its ``statement_timeout``: the request was too heavy for now."""
+    log.warning("statement timeout", extra={"path": request.url.path})
+    return problem(
+        request,
+        503,
+        "timeout",
+        "the query took too long and was cancelled; narrow the request or retry later",
+        {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)},
+        retry_after=RETRY_AFTER_UNAVAILABLE,
+    )
 
 
 def data_error_handler(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Any]:
@@ -113,6 +164,35 @@ def data_error_handler(request: Request[Any, Any, Any], exc: asyncpg.DataError) 
     caller's input, so a 422, never a 500."""
     log.warning("data error", extra={"path": request.url.path, "error": str(exc)})
     return problem(request, 422, "validation", f"a value is out of range or malformed: {exc}")
+
+
+def constraint_handler(
+    request: Request[Any, Any, Any], exc: asyncpg.IntegrityConstraintViolationError
+) -> Response[Any]:
+    """A value the schema's own rules refuse (a CHECK, NOT NULL or reference): the caller's input, 422.
+    Repositories turn the expected unique violations into ConflictError; any other is still a 409."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return problem(request, 409, "conflict", "this already exists")
+    constraint = getattr(exc, "constraint_name", None) or "a rule of the data"
+    log.warning("constraint violation", extra={"path": request.url.path, "constraint": constraint})
+    return problem(request, 422, "validation", f"a value breaks {constraint}: check lengths, ranges and references")
+
+
+def too_large_handler(request: Request[Any, Any, Any], exc: asyncpg.ProgramLimitExceededError) -> Response[Any]:
+    """E.g. a 3,000-character id is too large for its index row: the input is too long, not a server fault."""
+    return problem(request, 422, "validation", "a value is too long to store; shorten ids and texts")
+
+
+def bad_input_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Input the request parser choked on: a date out of range, JSON nested too deeply, bytes not UTF-8."""
+    reasons = {
+        OverflowError: (422, "a date or number is out of range"),
+        RecursionError: (400, "the body is nested too deeply"),
+        UnicodeDecodeError: (400, "the request is not valid UTF-8"),
+    }
+    status, detail = next((v for k, v in reasons.items() if isinstance(exc, k)), (400, "malformed request"))
+    log.warning("bad input", extra={"path": request.url.path, "error": repr(exc)})
+    return problem(request, status, "validation" if status == 422 else "bad-request", detail)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -124,5 +204,12 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     AppError: app_error_handler,
     HTTPException: http_error_handler,
     asyncpg.DataError: data_error_handler,
+    asyncpg.QueryCanceledError: timeout_handler,
+    asyncpg.IntegrityConstraintViolationError: constraint_handler,
+    asyncpg.ProgramLimitExceededError: too_large_handler,
+    OverflowError: bad_input_handler,
+    RecursionError: bad_input_handler,
+    UnicodeDecodeError: bad_input_handler,
+    **dict.fromkeys(UNAVAILABLE, unavailable_handler),
     Exception: internal_error_handler,
 }

@@ -20,6 +20,14 @@ class Settings(msgspec.Struct, frozen=True):
     log_level: str = "INFO"
     pool_min: int = 2
     pool_max: int = 10
+    # Abuse limits and bounded resources (README, "Rate limits" and "Operations").
+    rate_limits: str = ""  # e.g. "heavy=20/60,crawl=10/60": over api.ratelimit.DEFAULT_LIMITS
+    statement_timeout: float = 30.0  # seconds, every API query
+    heavy_statement_timeout: float = 120.0  # seconds, rankings, overlap, audience, shortlists, reports
+    graph_concurrency: int = 2  # heavy graph requests at once; the others wait in line
+    graph_queue_timeout: float = 60.0  # seconds a heavy request waits for its turn before a 503
+    link_cache_size: int = 20_000  # /r/ slugs remembered (hits and misses)
+    snapshot_cache_size: int = 2  # graph snapshots kept in memory
     # Reverse proxies whose X-Forwarded-For / Forwarded headers name the visitor (addresses or CIDRs).
     trusted_proxies: str = ""
     # How far a click may follow its order and still credit it: store clocks and ours differ.
@@ -40,6 +48,13 @@ class Settings(msgspec.Struct, frozen=True):
             log_level=env.get("SOROT_LOG_LEVEL", "INFO").upper(),
             pool_min=int(env.get("SOROT_POOL_MIN", "2")),
             pool_max=int(env.get("SOROT_POOL_MAX", "10")),
+            rate_limits=env.get("SOROT_RATE_LIMITS", ""),
+            statement_timeout=float(env.get("SOROT_STATEMENT_TIMEOUT", "30")),
+            heavy_statement_timeout=float(env.get("SOROT_HEAVY_STATEMENT_TIMEOUT", "120")),
+            graph_concurrency=int(env.get("SOROT_GRAPH_CONCURRENCY", "2")),
+            graph_queue_timeout=float(env.get("SOROT_GRAPH_QUEUE_TIMEOUT", "60")),
+            link_cache_size=int(env.get("SOROT_LINK_CACHE_SIZE", "20000")),
+            snapshot_cache_size=int(env.get("SOROT_SNAPSHOT_CACHE_SIZE", "2")),
             trusted_proxies=env.get("SOROT_TRUSTED_PROXIES", ""),
             clock_skew_seconds=int(env.get("SOROT_CLOCK_SKEW_SECONDS", "300")),
             fx_max_age_days=int(env.get("SOROT_FX_MAX_AGE_DAYS", "7")),

@@ -42,23 +42,30 @@ MIN_FEE = Decimal("50")
 
 
 class SnapshotCache:
-    """One snapshot per platform, rebuilt when the stored data changed."""
+    """Snapshots per platform and window, rebuilt when the stored data changed; at most
+    ``max_entries`` kept (least recently used dropped), since each can take hundreds of MB."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_entries: int = 2) -> None:
         self._snapshots: dict[tuple[str, int], tuple[tuple[object, ...], Snapshot]] = {}
         self._lock = asyncio.Lock()
+        self.max_entries = max(1, max_entries)
 
     async def get(self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS) -> Snapshot:
         """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
         async with self._lock:
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             mark = (*await repo.fingerprint(conn, platform), today)
-            cached = self._snapshots.get((platform, window_days))
+            key = (platform, window_days)
+            cached = self._snapshots.pop(key, None)  # popped: re-inserted last, or freed before a rebuild
             if cached and cached[0] == mark:
+                self._snapshots[key] = cached
                 return cached[1]
+            del cached
             frames = await repo.load_frames(conn, platform, today - timedelta(days=window_days))
             snap = await asyncio.to_thread(build_snapshot, platform, datetime.now(UTC), *frames)
-            self._snapshots[(platform, window_days)] = (mark, snap)
+            self._snapshots[key] = (mark, snap)
+            while len(self._snapshots) > self.max_entries:
+                del self._snapshots[next(iter(self._snapshots))]
             return snap
 
 

@@ -199,10 +199,14 @@ async def resolve_share(conn: Conn, token: str) -> tuple[UUID, ShareLink]:
 
 
 def _check_url(url: str, allow_private: bool) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as e:  # e.g. an unclosed IPv6 bracket
+        raise ValidationError("url must be an http(s) URL", field="url") from e
+    if parts.scheme not in ("http", "https") or not host or len(url) > 2000 or any(c.isspace() for c in url):
         raise ValidationError("url must be an http(s) URL", field="url")
-    if not allow_private and (parts.hostname in ("localhost",) or parts.hostname.endswith(".local")):
+    if not allow_private and (host == "localhost" or host.endswith(".local")):
         raise ValidationError("url must be a public address", field="url")
     return url
 

@@ -91,7 +91,7 @@ class AccountController(Controller):
         cursor: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = 50,
     ) -> AccountPage:
-        if cursor is not None and not cursor.isdigit():
+        if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise ValidationError("cursor must be a value of next_cursor", field="cursor")
         return await accounts.search(conn, platform=platform, q=q, hashtag=hashtag, after=int(cursor or 0), limit=limit)
 

@@ -6,14 +6,17 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from litestar import asgi
 from litestar.datastructures import State
 from litestar.types import Receive, Scope, Send
 
+from api.cache import MISSING, LruCache
 from campaigns import repository as repo
 from campaigns.tracking import Click, LinkInfo, client_ip, destination, is_bot, visitor_hash
 
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # RFC 3986 reserved characters and existing escapes stay as they are
 LINK_TTL = 60.0  # seconds a slug's target stays cached (changes show within a minute)
 NOT_FOUND_PAGE = "<!doctype html><title>Link not found</title><h1>Link not found</h1><p>This link does not exist.</p>"
 
@@ -25,15 +28,35 @@ class Link(NamedTuple):
 
 
 async def lookup(state: State, slug: str) -> Link | None:
-    cached = state.links.get(slug)
+    links: LruCache[str, Link | None] = state.links
     now = time.monotonic()
-    if cached and cached[1] > now:
-        return cached[0]  # type: ignore[no-any-return]
-    async with state.pool.acquire() as conn:
+    hit = links.get(slug, now)
+    if hit is not MISSING:
+        return hit
+    # Few lookups at a time: a flood of unknown slugs must not take the pool from the rest of the API.
+    async with state.link_lookups, state.pool.acquire() as conn:
         info = await repo.link(conn, slug)
-    link = Link(info, info.prefix, info.fragment) if info else None
-    state.links[slug] = (link, now + LINK_TTL)
+    link = Link(info, ascii_url(info.prefix), ascii_url(info.fragment)) if info else None
+    links.put(slug, link, now + LINK_TTL)  # misses too, so one slug repeated costs one query a minute
     return link
+
+
+def ascii_url(url: str) -> str:
+    """A URL fit for a ``Location`` header (ASCII only): an international host in IDNA, any other
+    non-ASCII character percent-encoded as UTF-8. Without it one such destination failed every click."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    if not parts.scheme:
+        return quote(url, safe=URL_SAFE)
+    netloc = parts.netloc
+    if not netloc.isascii():
+        try:
+            netloc = netloc.encode("idna").decode("ascii")
+        except UnicodeError:
+            netloc = quote(netloc, safe=":@[]")
+    rest = urlunsplit(parts._replace(scheme="", netloc=""))
+    return f"{parts.scheme}://{netloc}{quote(rest, safe=URL_SAFE)}"
 
 
 def _header(scope: Scope, name: bytes) -> str:

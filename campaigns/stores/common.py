@@ -70,7 +70,8 @@ Event = OrderEvent | RefundEvent
 def verify_base64_hmac(secret: str, body: bytes, header: str | None) -> None:
     """Shopify and WooCommerce: base64(HMAC-SHA256(secret, raw body))."""
     expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-    if not header or not hmac.compare_digest(expected, header.strip()):
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a header may carry any byte.
+    if not header or not hmac.compare_digest(expected.encode(), header.strip().encode("utf-8", "replace")):
         raise SignatureError("signature does not match the body")
 
 
@@ -81,7 +82,10 @@ def amount(value: Any, code: str | None, what: str) -> Decimal:
 
 def time(value: Any, what: str) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (ValueError, OverflowError, OSError) as e:  # e.g. 10**15: past year 9999
+            raise ValidationError(f"{what} is out of range: {value!r}", field=what) from e
     if not isinstance(value, str):
         raise ValidationError(f"{what} is missing", field=what)
     try:
@@ -98,8 +102,8 @@ def uuid_or_none(value: Any) -> UUID | None:
         return None
 
 
-def landing_params(url: str | None) -> dict[str, str]:
-    if not url:
+def landing_params(url: object) -> dict[str, str]:
+    if not url or not isinstance(url, str):  # stores send what they like: a number, an object
         return {}
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
 

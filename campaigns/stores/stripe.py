@@ -43,13 +43,14 @@ def verify(secret: str, headers: dict[str, str], body: bytes, now: float) -> Non
     parts = [p.split("=", 1) for p in header.split(",") if "=" in p]
     stamps = [v for k, v in parts if k.strip() == "t"]
     signatures = [v.strip() for k, v in parts if k.strip() == "v1"]
-    if not stamps or not stamps[0].strip().isdigit() or not signatures:
+    stamp = stamps[0].strip() if stamps else ""
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not signatures:
         raise SignatureError("Stripe-Signature header is malformed")
-    t = int(stamps[0])
+    t = int(stamp)
     if abs(now - t) > TOLERANCE:
         raise SignatureError(f"timestamp is {int(now - t)} s away from now (tolerance {TOLERANCE} s)")
     expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, s) for s in signatures):
+    if not any(hmac.compare_digest(expected.encode(), s.encode("utf-8", "replace")) for s in signatures):
         raise SignatureError("no v1 signature matches the body")
 
 

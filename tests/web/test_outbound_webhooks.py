@@ -210,3 +210,31 @@ class TestEventsFromTheDomains:
         assert by_type["conversion.created"]["order_id"] == order_id
         assert by_type["refund.created"]["amount"] == "25.00" and by_type["refund.created"]["currency"] == "EUR"
         assert by_type["crawl.finished"] == {"crawl_id": crawl.json()["id"], "status": "done", "error": None}
+
+
+class TestHostileInput:
+    @pytest.mark.parametrize("url", ["http://[::1", "https://", "http://exa mple.com/", "javascript:alert(1)"])
+    async def test_malformed_urls_are_422(self, client: httpx.AsyncClient, tenant: Tenant, url: str) -> None:
+        r = await client.post(
+            "/v1/webhook-subscriptions", headers=tenant.headers(), json={"url": url, "events": ["crawl.finished"]}
+        )
+        assert r.status_code == 422, r.text
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"timezone": "Mars/Olympus"},
+            {"hour": 24},
+            {"day_of_month": 31},
+            {"recipients": ["not-an-email"]},
+            {"recipients": []},
+        ],
+    )
+    async def test_bad_schedules_are_422(
+        self, client: httpx.AsyncClient, conn: asyncpg.Connection, tenant: Tenant, change: dict[str, Any]
+    ) -> None:
+        campaign = await campaign_with_order(client, tenant, conn, name="Sched")
+        body = {"campaign_id": campaign["id"], "timezone": "Asia/Jakarta", "recipients": ["a@b.example"], **change}
+        r = await client.post("/v1/report-schedules", headers=tenant.headers(), json=body)
+        assert r.status_code == 422, r.text
+        assert (await client.get("/v1/report-schedules", headers=tenant.headers())).json() == []
