@@ -22,10 +22,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
 from api.cache import LruCache
 from api.controllers.audience import AudienceController, SegmentController, TargetAudienceController
-from api.controllers.campaigns import CampaignController, ConversionController, FxController, IntegrationController
+from api.controllers.campaigns import CampaignController, IntegrationController
 from api.controllers.content import ContentController, DisclosureController
+from api.controllers.conversions import ConversionController
 from api.controllers.deliverables import BriefController, DeliverableController
 from api.controllers.discovery import AccountController, CrawlController
+from api.controllers.fx import FxController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController

@@ -66,8 +66,9 @@ FROM conversions cv
 JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM campaign_creators WHERE campaign_id = '{campaign}') c
   ON c.k = (substr(cv.order_id, 2)::int % {creators})
 CROSS JOIN unnest(ARRAY['last_click', 'first_click', 'linear']) m;
-INSERT INTO refunds (org_id, conversion_id, refund_id, amount, occurred_at)
-SELECT '{org}', id, 'r1', round(amount / 3, 2), occurred_at FROM conversions WHERE order_id LIKE '%7';
+INSERT INTO refunds (org_id, conversion_id, refund_id, amount, requested, occurred_at)
+SELECT '{org}', id, 'r1', round(amount / 3, 2), round(amount / 3, 2), occurred_at FROM conversions
+WHERE order_id LIKE '%7';
 ANALYZE;
 """
 

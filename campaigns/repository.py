@@ -337,7 +337,7 @@ async def report_inputs(conn: Conn, campaign_id: UUID, model: str, start: date, 
         r["creator_id"]: (int(r["clicks"]), int(r["human"]), int(r["uniq"]))
         for r in await conn.fetch(Q["campaigns.report_clicks"], campaign_id, start, end)
     }
-    credits = [dict(r) for r in await conn.fetch(Q["campaigns.report_credits"], campaign_id, model, since, until)]
+    credits = list(await conn.fetch(Q["campaigns.report_credits"], campaign_id, model, since, until))
     reach: dict[UUID | None, int] = {
         r["creator_id"]: int(r["reach"]) for r in await conn.fetch(Q["campaigns.report_reach"], campaign_id)
     }

@@ -228,20 +228,36 @@ SELECT creator_id, sum(clicks)::bigint AS clicks, sum(human)::bigint AS human, s
 FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY creator_id;
 
 -- name: report_credits
--- Paid conversions credited to a campaign's creators under one model, with their refunds, and every credit of
--- those conversions under that model (``mine`` marks this campaign's), so each order is split over all of its
--- credits exactly. Ordered so each conversion's credits are adjacent.
+-- Paid conversions credited to a campaign's creators under one model, with their refunds. An order credited
+-- to one creator alone (the common case) is summed per creator, currency and day (``orders`` of them, no
+-- conversion id): splitting it is trivial and its day's rate applies to the sum exactly. An order with several
+-- credits comes as one row per credit, every credit of it under that model (``mine`` marks this campaign's),
+-- so it is split over all of them exactly; its rows are adjacent.
 WITH mine AS (
     SELECT DISTINCT a.conversion_id FROM attributions a
     WHERE a.campaign_id = $1 AND a.model = $2
+), counts AS (
+    SELECT a.conversion_id, count(*) AS credits FROM attributions a JOIN mine USING (conversion_id)
+    WHERE a.model = $2 GROUP BY a.conversion_id
+), refunded AS (
+    SELECT r.conversion_id, sum(r.amount) AS refunded FROM refunds r JOIN mine USING (conversion_id)
+    GROUP BY r.conversion_id
+), base AS (
+    SELECT a.campaign_id = $1 AS mine, a.creator_id, a.share, cv.id AS conversion_id, cv.amount,
+           btrim(cv.currency) AS currency, (cv.occurred_at AT TIME ZONE 'UTC')::date AS day,
+           coalesce(r.refunded, 0) AS refunded, n.credits
+    FROM counts n JOIN conversions cv ON cv.id = n.conversion_id
+    JOIN attributions a ON a.conversion_id = cv.id AND a.model = $2
+    LEFT JOIN refunded r ON r.conversion_id = cv.id
+    WHERE cv.occurred_at >= $3 AND cv.occurred_at < $4 AND cv.status = 'paid'
 )
-SELECT a.campaign_id = $1 AS mine, a.creator_id, a.share, cv.id AS conversion_id, cv.amount,
-       btrim(cv.currency) AS currency, cv.occurred_at, coalesce(r.refunded, 0) AS refunded
-FROM mine JOIN conversions cv ON cv.id = mine.conversion_id
-JOIN attributions a ON a.conversion_id = cv.id AND a.model = $2
-LEFT JOIN LATERAL (SELECT sum(amount) AS refunded FROM refunds WHERE conversion_id = cv.id) r ON true
-WHERE cv.occurred_at >= $3 AND cv.occurred_at < $4 AND cv.status = 'paid'
-ORDER BY cv.id, a.campaign_id, a.creator_id;
+SELECT mine, creator_id, share, NULL::uuid AS conversion_id, sum(amount) AS amount, currency, day,
+       sum(refunded) AS refunded, count(*) AS orders
+FROM base WHERE credits = 1 GROUP BY mine, creator_id, share, currency, day
+UNION ALL
+SELECT mine, creator_id, share, conversion_id, amount, currency, day, refunded, 1 AS orders
+FROM base WHERE credits > 1
+ORDER BY conversion_id NULLS FIRST, mine, creator_id, currency, day;
 
 -- name: report_reach
 -- Credible followers of each creator's account (the SQL form of the suspect rules: mass following,
