@@ -22,10 +22,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
 from api.cache import LruCache
 from api.controllers.audience import AudienceController, SegmentController, TargetAudienceController
-from api.controllers.campaigns import CampaignController, ConversionController, FxController, IntegrationController
+from api.controllers.campaigns import CampaignController, IntegrationController
 from api.controllers.content import ContentController, DisclosureController
+from api.controllers.conversions import ConversionController
 from api.controllers.deliverables import BriefController, DeliverableController
 from api.controllers.discovery import AccountController, CrawlController
+from api.controllers.fx import FxController
 from api.controllers.graph import GraphController, ShortlistController
 from api.controllers.health import HealthController
 from api.controllers.keys import ApiKeyController, MeController
@@ -44,6 +46,7 @@ from api.settings import Settings
 from campaigns import repository as campaigns_repo
 from campaigns.tracking import Click, ClickBuffer, parse_proxies
 from discovery import worker
+from discovery.netguard import guarded_client
 from graph.service import SnapshotCache
 from jobs import runner as jobs_runner
 from jobs.handlers import HANDLERS as JOB_HANDLERS
@@ -108,12 +111,14 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                         pool, allow_private=settings.allow_private_hosts, host_concurrency=settings.host_concurrency
                     )
                 )
-                job_client = httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0))
+                job_client = guarded_client(settings.allow_private_hosts, timeout=httpx.Timeout(15.0, connect=5.0))
                 job_context = jobs_runner.Context(job_client, allow_private=settings.allow_private_hosts)
                 job_runner = asyncio.create_task(
                     jobs_runner.serve(pool, JOB_HANDLERS, job_context, periodic=PERIODIC_JOBS)
                 )
-                sender = outbound_runner.start(pool, settings.base_url, MailSettings.from_env())
+                sender = outbound_runner.start(
+                    pool, settings.base_url, MailSettings.from_env(), allow_private=settings.allow_private_hosts
+                )
                 listener = asyncio.create_task(listening_runner.serve(pool, allow_private=settings.allow_private_hosts))
                 try:
                     yield

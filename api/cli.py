@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from api import cli_discovery, cli_listening, logs
+from api import cli_discovery, cli_erase, cli_listening, logs
 from api.settings import Settings
 from sql import migrate, tenancy
 from sql.errors import AppError
@@ -172,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="at least 10 characters (default: a generated one, printed once)")
     p.set_defaults(func=cmd_user_create)
     cli_discovery.add_commands(sub)
+    cli_erase.add_commands(sub)
     cli_listening.add_commands(sub)
     return parser
 

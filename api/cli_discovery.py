@@ -131,7 +131,7 @@ async def _create(pool: asyncpg.Pool, args: argparse.Namespace, settings: Settin
         org_id = args.org or await conn.fetchval(Q["crawls.org_by_name"], "default")
         if org_id is None:
             raise NotFoundError("no org named 'default': pass --org ID (sorot org create NAME makes one)")
-        crawl = await service.create(conn, org_id, req, settings.allow_private_hosts)
+        crawl = await service.create(conn, org_id, req, settings.allow_private_hosts, settings.shared_hosts)
     console.print(f"crawl {crawl.id} queued")
     return crawl.id
 

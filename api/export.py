@@ -1,14 +1,16 @@
-"""CSV answers: a header row, one row per item, flat columns."""
+"""CSV answers: a header row, one row per item, flat columns, written by ``exports.tables.csv_text``
+(which escapes cells a spreadsheet would run as formulas)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 
 from litestar import Response
 
+from exports.tables import FORMULA_STARTS, csv_text, safe_cell
 from sql.errors import ValidationError
+
+__all__ = ["FORMULA_STARTS", "csv_response", "csv_text", "safe_cell", "wants_csv"]
 
 
 def wants_csv(fmt: str | None) -> bool:
@@ -20,12 +22,8 @@ def wants_csv(fmt: str | None) -> bool:
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Response[str]:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
     return Response(
-        buf.getvalue(),
+        csv_text(header, rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -17,6 +17,8 @@ class Settings(msgspec.Struct, frozen=True):
     host: str = "127.0.0.1"
     port: int = 8000
     allow_private_hosts: bool = False
+    # Hosts whose token-less crawls feed the shared public index every org sees (none by default).
+    shared_hosts: frozenset[str] = frozenset()
     log_level: str = "INFO"
     pool_min: int = 2
     pool_max: int = 10
@@ -45,6 +47,9 @@ class Settings(msgspec.Struct, frozen=True):
             host=env.get("SOROT_HOST", "127.0.0.1"),
             port=int(env.get("SOROT_PORT", "8000")),
             allow_private_hosts=env.get("SOROT_ALLOW_PRIVATE_HOSTS", "").lower() in TRUE,
+            shared_hosts=frozenset(
+                h.strip().lower() for h in env.get("SOROT_SHARED_HOSTS", "").split(",") if h.strip()
+            ),
             log_level=env.get("SOROT_LOG_LEVEL", "INFO").upper(),
             pool_min=int(env.get("SOROT_POOL_MIN", "2")),
             pool_max=int(env.get("SOROT_POOL_MAX", "10")),

@@ -41,11 +41,14 @@ LOAD_CHUNK = 5000
 MAX_LOOKALIKES = 100
 
 
-async def _account(conn: Conn, cache: SnapshotCache, account_id: int) -> tuple[dict[str, object], Snapshot, int]:
-    info = (await graph_repo.handles(conn, [account_id])).get(account_id)
+async def _account(
+    conn: Conn, cache: SnapshotCache, account_id: int, org_id: UUID | None
+) -> tuple[dict[str, object], Snapshot, int]:
+    """The account and the org's graph (only what the org may see; None: the shared public index)."""
+    info = (await graph_repo.handles(conn, org_id, [account_id])).get(account_id)
     if info is None:
         raise NotFoundError(f"account {account_id} not found")
-    snap = await cache.get(conn, str(info["platform"]))
+    snap = await cache.get(conn, str(info["platform"]), org_id=org_id)
     i = int(snap.index([account_id])[0])
     if i < 0:
         raise NotFoundError(f"account {account_id} is not in the {info['platform']} graph yet")
@@ -82,8 +85,8 @@ def credible_followers(snap: Snapshot, i: int) -> tuple[np.ndarray, int]:
     return followers[~suspect], int(suspect.sum())
 
 
-async def segments(conn: Conn, cache: SnapshotCache, account_id: int) -> AudienceSegments:
-    info, snap, i = await _account(conn, cache, account_id)
+async def segments(conn: Conn, cache: SnapshotCache, account_id: int, org_id: UUID | None = None) -> AudienceSegments:
+    info, snap, i = await _account(conn, cache, account_id, org_id)
     credible, excluded = credible_followers(snap, i)
     head = (account_id, str(info["handle"]), int(snap.followers_of(i).size))
     return await _describe(conn, snap, head, credible, excluded, seed=int(snap.ids[i]))
@@ -97,11 +100,11 @@ async def target_segments(
         raise ValidationError("unknown platform: use mastodon or bluesky", field="platform")
     if not (req.seed_accounts or req.accounts or req.segment):
         raise ValidationError("give seed_accounts, accounts or a segment", field="seed_accounts")
-    snap = await cache.get(conn, req.platform)
+    snap = await cache.get(conn, req.platform, org_id=org_id)
     members = np.zeros(snap.n, dtype=bool)
-    for s in await _seed_ids(conn, snap, req.seed_accounts):
+    for s in await _seed_ids(conn, snap, org_id, req.seed_accounts):
         members[snap.followers_of(int(s))] = True
-    members[await _seed_ids(conn, snap, req.accounts)] = True
+    members[await _seed_ids(conn, snap, org_id, req.accounts)] = True
     if req.segment is not None:
         members |= await segment_target(conn, snap, org_id, req.segment)
     suspect = suspicion(snap).suspect
@@ -150,16 +153,18 @@ async def content_matrix(conn: Conn, snap: Snapshot) -> sp.csr_array:
     return matrix
 
 
-async def lookalikes(conn: Conn, cache: SnapshotCache, account_id: int, mode: str, limit: int) -> Lookalikes:
+async def lookalikes(
+    conn: Conn, cache: SnapshotCache, account_id: int, mode: str, limit: int, org_id: UUID | None = None
+) -> Lookalikes:
     if mode not in look.MODES:
         raise ValidationError(f"mode must be one of {', '.join(look.MODES)}", field="mode")
     if not 1 <= limit <= MAX_LOOKALIKES:
         raise ValidationError(f"limit must be between 1 and {MAX_LOOKALIKES}", field="limit")
-    info, snap, i = await _account(conn, cache, account_id)
+    info, snap, i = await _account(conn, cache, account_id, org_id)
     content = await content_matrix(conn, snap)
     scored, considered = await asyncio.to_thread(look.score, snap, i, mode, content, limit)
     ids = snap.ids[scored.candidates].tolist()
-    names = await graph_repo.handles(conn, ids)
+    names = await graph_repo.handles(conn, org_id, ids)
     seed_size = int(look.audience_matrix(snap).sizes[i])
     rows = [
         Lookalike(
@@ -232,7 +237,7 @@ async def segment_target(conn: Conn, snap: Snapshot, org_id: UUID | None, segmen
     rules = targets.criteria(segment.definition, model)
     suspect = suspicion(snap).suspect
     if segment.definition.seed_accounts:
-        seeds = await _seed_ids(conn, snap, segment.definition.seed_accounts)
+        seeds = await _seed_ids(conn, snap, org_id, segment.definition.seed_accounts)
         pool = np.unique(np.concatenate([snap.followers_of(int(s)) for s in seeds] or [np.zeros(0, np.int64)]))
     else:
         found = snap.index(await repo.text_accounts(conn, snap.platform, targets.MAX_TARGET_SCAN))
@@ -243,10 +248,10 @@ async def segment_target(conn: Conn, snap: Snapshot, org_id: UUID | None, segmen
     return await asyncio.to_thread(targets.mask, snap.n, pool, ordered, rules, model)
 
 
-async def _seed_ids(conn: Conn, snap: Snapshot, refs: list[int | str]) -> np.ndarray:
+async def _seed_ids(conn: Conn, snap: Snapshot, org_id: UUID | None, refs: list[int | str]) -> np.ndarray:
     ids = [r for r in refs if isinstance(r, int)]
     names = [r for r in refs if isinstance(r, str)]
     if names:
-        ids += list((await graph_repo.resolve(conn, snap.platform, names)).values())
+        ids += list((await graph_repo.resolve(conn, org_id, snap.platform, names)).values())
     dense = snap.index(ids)
     return dense[dense >= 0]

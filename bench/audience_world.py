@@ -207,6 +207,8 @@ async def store(conn: Conn, world: Planted, platform: str = "mastodon", host: st
     ]
     await conn.copy_to_table("accounts", source=_csv(rows), columns=columns, format="csv")
     await conn.execute("SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts))")
+    # Planted as the shared public index, which every org sees (see README, Security).
+    await conn.execute("UPDATE accounts SET shared = true WHERE id = ANY ($1::bigint[])", ids)
     follows = sorted({(ids[b], ids[a]) for a, b in world.follows if a != b})
     await conn.copy_records_to_table(
         "follows", records=[(a, b) for b, a in follows], columns=["follower_id", "followee_id"]

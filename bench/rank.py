@@ -86,7 +86,11 @@ async def load(db: str, accounts: pl.DataFrame, follows: pl.DataFrame, posts: pl
             "VALUES ($1, $2, $3, $4, $5, $6, now())",
             rows,
         )
-        await conn.execute("SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts)); ANALYZE")
+        # Stored as the shared public index, which every org (and the None view used below) sees.
+        await conn.execute(
+            "UPDATE accounts SET shared = true;"
+            " SELECT setval('accounts_id_seq', (SELECT max(id) FROM accounts)); ANALYZE"
+        )
     finally:
         await conn.close()
 

@@ -41,7 +41,8 @@ async def make_link(db: str) -> str:
     try:
         org = await tenancy.create_org(conn, f"bench-{uuid.uuid4().hex[:6]}")
         account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle) VALUES ('mastodon', 'b.test', '1', 'c') "
+            "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+            "VALUES ('mastodon', 'b.test', '1', 'c', true) "
             "RETURNING id"
         )
         campaign = await service.create_campaign(

@@ -27,8 +27,8 @@ from sql import tenancy
 
 # Our own ids and numbers only, formatted in, so each script runs as one batch.
 SETUP = """
-INSERT INTO accounts (platform, host, external_id, handle)
-SELECT 'mastodon', 'bench.test', g::text, 'creator' || g FROM generate_series(1, {creators}) g;
+INSERT INTO accounts (platform, host, external_id, handle, shared)
+SELECT 'mastodon', 'bench.test', g::text, 'creator' || g, true FROM generate_series(1, {creators}) g;
 INSERT INTO campaign_creators (org_id, campaign_id, account_id, platform, handle, fee, gifted, commission_pct,
                                other_costs, promo_code, slug)
 SELECT '{org}', '{campaign}', a.id, 'mastodon', a.handle, 100 + a.id % 50, 10, 5, 2.5, 'CODE' || a.id, 'slug' || a.id
@@ -66,8 +66,9 @@ FROM conversions cv
 JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM campaign_creators WHERE campaign_id = '{campaign}') c
   ON c.k = (substr(cv.order_id, 2)::int % {creators})
 CROSS JOIN unnest(ARRAY['last_click', 'first_click', 'linear']) m;
-INSERT INTO refunds (org_id, conversion_id, refund_id, amount, occurred_at)
-SELECT '{org}', id, 'r1', round(amount / 3, 2), occurred_at FROM conversions WHERE order_id LIKE '%7';
+INSERT INTO refunds (org_id, conversion_id, refund_id, amount, requested, occurred_at)
+SELECT '{org}', id, 'r1', round(amount / 3, 2), round(amount / 3, 2), occurred_at FROM conversions
+WHERE order_id LIKE '%7';
 ANALYZE;
 """
 

@@ -108,10 +108,10 @@ def profile_url(platform: str, handle: str, given: str | None) -> str | None:
     return template.format(h=quote(handle)) if template else None
 
 
-async def resolve(conn: Conn, data: CreatorIn) -> Identity:
+async def resolve(conn: Conn, org_id: UUID, data: CreatorIn) -> Identity:
     """Who the creator is: linked to a crawled account when named or matching exactly, else suggested."""
     if data.account_id is not None:
-        account = await repo.account_by_id(conn, data.account_id)
+        account = await repo.account_by_id(conn, org_id, data.account_id)
         if account is None:
             raise ValidationError("no such account (or it opted out of indexing)", field="account_id")
         platform, handle = ACCOUNT_PLATFORM.get(account["platform"], "other"), account["handle"]
@@ -123,10 +123,10 @@ async def resolve(conn: Conn, data: CreatorIn) -> Identity:
     account_id = suggested = None
     if platform in CRAWLABLE:
         local, _, host = handle.partition("@")
-        account = await repo.account_exact(conn, platform, handle, local, host)
+        account = await repo.account_exact(conn, org_id, platform, handle, local, host)
         account_id = account["id"] if account else None
     if account_id is None:
-        match = await repo.account_suggestion(conn, handle.split("@")[0])
+        match = await repo.account_suggestion(conn, org_id, handle.split("@")[0])
         suggested = match["id"] if match else None
     return Identity(account_id, platform, handle, profile_url(platform, handle, data.profile_url), suggested)
 
@@ -175,7 +175,7 @@ async def update_profile(
             raise ValidationError("this creator has no suggested account", field="accept_suggestion")
         account_id = current.suggested_account_id
     if account_id is not None:
-        if await repo.account_by_id(conn, account_id) is None:
+        if await repo.account_by_id(conn, org_id, account_id) is None:
             raise ValidationError("no such account (or it opted out of indexing)", field="account_id")
         current = await repo.link_account(conn, org_id, campaign_id, creator_id, account_id, base_url)
     merged = CreatorIn(

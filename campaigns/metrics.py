@@ -19,7 +19,6 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -120,34 +119,43 @@ class Conversion:
     used: set[tuple[Used, str]] = field(default_factory=set)
 
 
-def _by_conversion(credits: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for _, group in groupby(credits, key=lambda c: c["conversion_id"]):
-        yield list(group)
+def _split(amount: Decimal, code: str, weights: list[Decimal]) -> list[Decimal]:
+    """``amount`` over ``weights`` by largest remainder; the common cases need no arithmetic."""
+    if not amount:
+        return [amount] * len(weights)
+    if len(weights) == 1 and weights[0] == 1:
+        return [amount]
+    return [m.amount for m in money.allocate(money.Money(amount, code), weights)]
 
 
-def convert(credits: list[dict[str, Any]], currency: str, fx: FxTable, result: Conversion) -> None:
-    """Split each order over its credits exactly, then convert each creator's part."""
-    for group in _by_conversion(credits):
-        first = group[0]
-        code, day = first["currency"], first["occurred_at"].date()
-        rate = fx.lookup(code, currency, day)
-        if rate is None:
-            result.errors.append(
-                f"no FX rate {code}->{currency} on or up to {fx.max_age.days} days before {day.isoformat()} "
-                f"(conversion {first['conversion_id']})"
-            )
-            continue
-        if rate.via != "identity":
-            result.used.add((rate, "revenue"))
-        weights = [Decimal(c["share"]) for c in group]
-        gross = money.allocate(money.Money(first["amount"], code), weights)
-        refunded = money.allocate(money.Money(first["refunded"], code), weights)
-        for c, g, r in zip(group, gross, refunded, strict=True):
-            if c["mine"]:
-                rev = result.revenue[c["creator_id"]]
-                rev.conversions += Decimal(c["share"])
-                rev.gross += g.amount * rate.rate
-                rev.refunds += r.amount * rate.rate
+def convert(credits: list[Any], currency: str, fx: FxTable, result: Conversion) -> None:
+    """Split each order over its credits exactly, then convert each creator's part.
+
+    Rows without a conversion id are sums of orders credited to one creator alone, per currency and day.
+    """
+    for key, rows in groupby(credits, key=lambda c: c["conversion_id"]):
+        group = list(rows)
+        for part in [[c] for c in group] if key is None else [group]:
+            first = part[0]
+            rate = fx.lookup(first["currency"], currency, first["day"])
+            if rate is None:
+                result.errors.append(
+                    f"no FX rate {first['currency']}->{currency} on or up to {fx.max_age.days} days before "
+                    f"{first['day'].isoformat()}: its orders are left out"
+                )
+                continue
+            if rate.via != "identity":
+                result.used.add((rate, "revenue"))
+            weights = [c["share"] for c in part]
+            gross = _split(first["amount"], first["currency"], weights)
+            refunded = _split(first["refunded"], first["currency"], weights)
+            for c, g, r in zip(part, gross, refunded, strict=True):
+                if c["mine"]:
+                    rev = result.revenue[c["creator_id"]]
+                    rev.conversions += c["share"] * c["orders"]
+                    rev.gross += g * rate.rate
+                    if r:
+                        rev.refunds += r * rate.rate
 
 
 @dataclass

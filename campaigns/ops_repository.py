@@ -11,17 +11,19 @@ from campaigns.repository import to_campaign, to_creator
 from sql import Conn, Q
 from sql.errors import NotFoundError
 
-
-async def account_by_id(conn: Conn, account_id: int) -> Any:
-    return await conn.fetchrow(Q["creators.account_by_id"], account_id)
+# Crawled accounts only as far as the org may see them (see discovery/accounts.py).
 
 
-async def account_exact(conn: Conn, platform: str, handle: str, local: str, host: str) -> Any:
-    return await conn.fetchrow(Q["creators.account_exact"], platform, handle, local, host)
+async def account_by_id(conn: Conn, org_id: UUID, account_id: int) -> Any:
+    return await conn.fetchrow(Q["creators.account_by_id"], account_id, org_id)
 
 
-async def account_suggestion(conn: Conn, name: str) -> Any:
-    return await conn.fetchrow(Q["creators.account_suggestion"], name)
+async def account_exact(conn: Conn, org_id: UUID, platform: str, handle: str, local: str, host: str) -> Any:
+    return await conn.fetchrow(Q["creators.account_exact"], platform, handle, local, host, org_id)
+
+
+async def account_suggestion(conn: Conn, org_id: UUID, name: str) -> Any:
+    return await conn.fetchrow(Q["creators.account_suggestion"], name, org_id)
 
 
 async def get_creator(conn: Conn, org_id: UUID, campaign_id: UUID, creator_id: UUID, base_url: str) -> Creator:

@@ -6,7 +6,6 @@ backs this up), so a worker killed mid-run neither loses nor duplicates a snapsh
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -15,7 +14,7 @@ from uuid import UUID
 import httpx
 
 from campaigns import content_repository as repo
-from discovery.fetcher import check_host
+from discovery.netguard import check_host
 from jobs import repository as jobs
 from jobs.runner import Context
 from sql import Conn
@@ -86,7 +85,7 @@ async def refresh_post(conn: Conn, args: dict[str, Any], ctx: Context) -> None:
         return  # the post is gone (its creator or campaign was deleted): nothing to refresh
     row = rows[0]
     base = _base(row)
-    await asyncio.to_thread(check_host, base, ctx.allow_private)
+    await check_host(base, ctx.allow_private)
     counts = await fetch_counts(ctx.client, row["platform"], base, row["external_id"], row["token"])
     await repo.insert_crawled_snapshot(conn, row["org_id"], post_id, datetime.now(UTC), slot, counts)
 

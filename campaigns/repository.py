@@ -92,10 +92,13 @@ async def archive_campaign(conn: Conn, org_id: UUID, campaign_id: UUID) -> Campa
     return to_campaign(row)
 
 
-async def find_account(conn: Conn, account_id: int | None, platform: str | None, handle: str | None) -> Any:
+async def find_account(
+    conn: Conn, org_id: UUID, account_id: int | None, platform: str | None, handle: str | None
+) -> Any:
+    """A crawled account the org may see (see discovery/accounts.py), or None."""
     if account_id is not None:
-        return await conn.fetchrow(Q["campaigns.find_account"], account_id)
-    return await conn.fetchrow(Q["campaigns.find_account_by_handle"], platform, (handle or "").lstrip("@"))
+        return await conn.fetchrow(Q["campaigns.find_account"], account_id, org_id)
+    return await conn.fetchrow(Q["campaigns.find_account_by_handle"], platform, (handle or "").lstrip("@"), org_id)
 
 
 async def add_creator(conn: Conn, org_id: UUID, campaign_id: UUID, values: list[Any], base_url: str) -> Creator:
@@ -334,7 +337,7 @@ async def report_inputs(conn: Conn, campaign_id: UUID, model: str, start: date, 
         r["creator_id"]: (int(r["clicks"]), int(r["human"]), int(r["uniq"]))
         for r in await conn.fetch(Q["campaigns.report_clicks"], campaign_id, start, end)
     }
-    credits = [dict(r) for r in await conn.fetch(Q["campaigns.report_credits"], campaign_id, model, since, until)]
+    credits = list(await conn.fetch(Q["campaigns.report_credits"], campaign_id, model, since, until))
     reach: dict[UUID | None, int] = {
         r["creator_id"]: int(r["reach"]) for r in await conn.fetch(Q["campaigns.report_reach"], campaign_id)
     }

@@ -28,6 +28,11 @@ from campaigns.models import (
     FxRate,
     FxRateIn,
 )
+
+# Orders and refunds live in campaigns/orders.py; the names stay here for callers written against the service.
+from campaigns.orders import create_conversion as create_conversion
+from campaigns.orders import create_refund as create_refund
+from campaigns.orders import get_conversion as get_conversion
 from sql import Conn, tenancy
 from sql.errors import ValidationError
 
@@ -95,7 +100,7 @@ async def add_creator(conn: Conn, org_id: UUID, campaign_id: UUID, data: Creator
     if campaign.archived_at:
         raise ValidationError("the campaign is archived", field="campaign_id")
     _costs(data, campaign.currency)
-    who = await creators.resolve(conn, data)  # any platform; a crawled account is linked or suggested
+    who = await creators.resolve(conn, org_id, data)  # any platform; a crawled account is linked or suggested
     code = data.promo_code or _generate_code(who.handle)
     if not _CODE.match(code):
         raise ValidationError("promo_code: 3-40 letters, digits, '-' or '_'", field="promo_code")
@@ -180,7 +185,7 @@ async def campaign_report(
     people = await repo.list_creators(conn, org_id, campaign_id, True, base_url)
     inputs = await repo.report_inputs(conn, campaign_id, chosen, start, end)
     per = await content.report_audience(conn, org_id, campaign, people, inputs)  # reach/engagement + method
-    days = [c["occurred_at"].date() for c in inputs["credits"]] + [cost_day]
+    days = [c["day"] for c in inputs["credits"]] + [cost_day]
     rates = await repo.fx_rates(conn, org_id, min(days) - timedelta(days=max_fx_age_days), max(days))
     table = fx.FxTable(rates, max_fx_age_days)
     result = report(campaign, people, inputs, code, chosen, (start, end), table, cost_day)  # type: ignore[arg-type]

@@ -18,8 +18,9 @@ from discovery import frontier
 from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import CrawlJob, Item, Status
 from discovery.models import Engagement, InteractionKind, Post
+from discovery.netguard import RefusedAddressError
 from discovery.platforms.base import Connector
-from discovery.store import Batch, Written, write_accounts, write_batch
+from discovery.store import Batch, Scope, Written, write_accounts, write_batch
 from sql import Conn
 from sql.errors import UpstreamError
 
@@ -52,6 +53,7 @@ class Crawler:
         self.on_progress = on_progress
         self._flushed = Counters()
         self._fatal: str | None = None
+        self.scope = Scope(job.org_id, job.shared)
 
     async def run(self) -> Status:
         """Work until the frontier is empty (done), the crawl is cancelled or stopped, or it fails. If this
@@ -130,9 +132,9 @@ class Crawler:
         error: str | None = None
         try:
             found = await (self._hashtag(item) if item.kind == "hashtag" else self._account(item))
-        except AuthError as e:
-            # The token was refused: nothing more will work. Give the item back so a resume with a good
-            # token redoes it; run() saves the counters and fails the crawl with the reason.
+        except (AuthError, RefusedAddressError) as e:
+            # The token was refused, or the host now resolves to a refused address: nothing more will work.
+            # Give the item back so a resume redoes it; run() saves the counters and fails the crawl.
             self._fatal = e.detail
             await self._release(item)
             return
@@ -157,7 +159,7 @@ class Crawler:
         for attempt in range(5):
             try:
                 async with self.pool.acquire() as conn:
-                    stored = await write_accounts(conn, self.connector.platform, self.job.host, found.batch)
+                    stored = await write_accounts(conn, self.connector.platform, self.job.host, found.batch, self.scope)
                 async with self.pool.acquire() as conn, conn.transaction():
                     written = await write_batch(conn, found.batch, stored)
                     if found.resolved:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import random
-import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from discovery.budget import Budgets, MemoryStore
-from sql.errors import UpstreamError, ValidationError
+from discovery.netguard import guarded_client
+from sql.errors import UpstreamError
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
 USER_AGENT = "Sorot/0.1 (+https://github.com/sorot; influencer discovery crawler)"
@@ -51,41 +50,17 @@ class Counters:
         return Counters(**{k: v - getattr(other, k) for k, v in vars(self).items()})
 
 
-def build_client(concurrency: int, timeout: float = 15.0) -> httpx.AsyncClient:
-    """The one place crawls and probes build their HTTP client."""
+def build_client(concurrency: int, timeout: float = 15.0, *, allow_private: bool) -> httpx.AsyncClient:
+    """The one place crawls and probes build their HTTP client: every connection goes only to a public
+    address, checked and pinned when it is opened (discovery/netguard.py)."""
     limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
-    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0), limits=limits)
-
-
-def check_host(url: str, allow_private: bool) -> str:
-    """Refuse URLs that resolve to private, loopback or link-local addresses."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(f"base_url must be an http(s) URL, got {url!r}", field="base_url")
-    if allow_private:
-        return parts.hostname
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        raise UpstreamError(f"cannot resolve {parts.hostname}: {e}") from e
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            raise ValidationError(
-                f"{parts.hostname} resolves to a private address ({address}); set SOROT_ALLOW_PRIVATE_HOSTS=1 to allow",
-                field="base_url",
-            )
-    return parts.hostname
+    return guarded_client(allow_private, timeout=httpx.Timeout(timeout, connect=5.0), limits=limits)
 
 
 def _error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return response.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or body)[:200]
-    return str(body)[:200]
+    # Never the remote body: a server we are pointed at must not be able to read itself into our
+    # errors (and so into API answers); the standard reason phrase for the status only.
+    return httpx.codes.get_reason_phrase(response.status_code) or "error"
 
 
 class Fetcher:

@@ -76,6 +76,7 @@ class Crawl(msgspec.Struct):
     error: str | None
     counters: CrawlCounters
     has_token: bool
+    shared: bool  # its data also went to the shared public index (token-less crawl of a listed server)
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -85,6 +86,8 @@ class CrawlJob(msgspec.Struct, frozen=True):
     """What a worker needs to run a crawl, token included."""
 
     id: UUID
+    org_id: UUID
+    shared: bool  # token-less crawl of a server on the shared list: every org may see its data
     platform: Platform
     base_url: str
     host: str
@@ -131,6 +134,7 @@ async def create(conn: Conn, org_id: UUID, values: dict[str, Any]) -> Crawl:
         values["posts_per_account"],
         values["since"],
         values.get("fresh_for"),
+        values.get("shared", False),
     )
     kinds = ["seed"] * len(values["seeds"]) + ["hashtag"] * len(values["hashtags"])
     await conn.execute(Q["crawls.seed_frontier"], row["id"], kinds, [*values["seeds"], *values["hashtags"]])

@@ -21,10 +21,10 @@ from discovery.fetcher import (
     PermanentError,
     RateLimitedError,
     build_client,
-    check_host,
 )
 from discovery.frontier import Crawl
 from discovery.models import Platform
+from discovery.netguard import check_base_url, check_host
 from discovery.platforms import make_connector
 from discovery.platforms.bluesky import PUBLIC_APPVIEW
 from sql import Conn
@@ -61,6 +61,7 @@ def validate(req: CrawlRequest) -> dict[str, Any]:
         raise ValidationError(
             "base_url is required for mastodon (the instance, e.g. https://mastodon.social)", field="base_url"
         )
+    base_url = check_base_url(base_url)
     if not req.seeds and not req.hashtags:
         raise ValidationError("give at least one seed handle or hashtag", field="seeds")
     if len(req.seeds) + len(req.hashtags) > MAX_SEEDS:
@@ -100,10 +101,10 @@ async def probe(values: dict[str, Any], allow_private: bool) -> None:
     """Reach the server with the crawl's token before the crawl is accepted, so a bad host, token or seed
     is a 4xx now: each of the first seeds is looked up; a crawl of hashtags only reads one post of its
     first hashtag (servers such as GoToSocial want the token for that too)."""
-    await asyncio.to_thread(check_host, values["base_url"], allow_private)
+    await check_host(values["base_url"], allow_private)
     values["host"] = urlsplit(values["base_url"]).netloc
     platform: Platform = values["platform"]
-    async with build_client(2, PROBE_TIMEOUT) as client:
+    async with build_client(2, PROBE_TIMEOUT, allow_private=allow_private) as client:
         connector = make_connector(
             platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1, wait_on_429=False)
         )
@@ -128,7 +129,17 @@ async def probe(values: dict[str, Any], allow_private: bool) -> None:
                 raise ValidationError(f"cannot reach {values['base_url']}: {detail}", field="base_url") from e
 
 
-async def create(conn: Conn, org_id: UUID, req: CrawlRequest, allow_private: bool) -> Crawl:
+def is_shared(values: dict[str, Any], shared_hosts: frozenset[str]) -> bool:
+    """A crawl feeds the shared public index only without a token and only from a server the operator
+    listed: data an org fetched with its own token, or from a server it named, stays its own (else a
+    tenant could plant accounts of a server it runs in every org's rankings)."""
+    return values["token"] is None and values["host"].lower() in shared_hosts
+
+
+async def create(
+    conn: Conn, org_id: UUID, req: CrawlRequest, allow_private: bool, shared_hosts: frozenset[str] = frozenset()
+) -> Crawl:
     values = validate(req)
     await probe(values, allow_private)
+    values["shared"] = is_shared(values, shared_hosts)
     return await frontier.create(conn, org_id, values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from uuid import UUID
 
 from discovery.models import InteractionKind, Platform, Post, Profile
 from sql import Conn, Q
@@ -105,6 +106,18 @@ def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Who may see what a write stores: the crawling org, and everyone too when the crawl was a
+    token-less crawl of a server on the operator's shared list (``org_id`` None: shared only)."""
+
+    org_id: UUID | None
+    shared: bool = False
+
+
+PUBLIC = Scope(None, shared=True)
+
+
 @dataclass
 class StoredAccounts:
     inserted: int
@@ -112,7 +125,7 @@ class StoredAccounts:
     ids: dict[str, int]  # external id -> account id, for accounts that may carry data (not opted out)
 
 
-async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch) -> StoredAccounts:
+async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch, scope: Scope) -> StoredAccounts:
     """Store a batch's accounts in their own short transaction, so the row locks the writes take are
     held only briefly (on resume, a batch whose accounts landed but the rest did not is just redone)."""
     if not batch.profiles:
@@ -128,7 +141,16 @@ async def write_accounts(conn: Conn, platform: Platform, host: str, batch: Batch
         if gone:
             await conn.execute(Q["store.erase_opted_out"], gone)
         rows = await conn.fetch(Q["store.account_ids"], platform, host, list(batch.profiles))
+        await _grant(conn, scope, platform, host, list(batch.profiles))
     return StoredAccounts(inserted, len(changed), {r["external_id"]: r["id"] for r in rows})
+
+
+async def _grant(conn: Conn, scope: Scope, platform: Platform, host: str, external_ids: list[str]) -> None:
+    """Make the accounts visible to whoever the crawl's data is for (a hide by an org sticks)."""
+    if scope.org_id is not None:
+        await conn.execute(Q["store.grant_visibility"], scope.org_id, platform, host, external_ids)
+    if scope.shared:
+        await conn.execute(Q["store.share_accounts"], platform, host, external_ids)
 
 
 async def write_batch(conn: Conn, batch: Batch, accounts: StoredAccounts) -> Written:

@@ -12,8 +12,9 @@ import asyncpg
 from discovery import frontier
 from discovery.budget import DEFAULT_HOST_CONCURRENCY, Budgets, PgStore
 from discovery.crawler import Crawler
-from discovery.fetcher import Counters, Fetcher, build_client, check_host
+from discovery.fetcher import Counters, Fetcher, build_client
 from discovery.frontier import Status
+from discovery.netguard import check_host
 from discovery.platforms import make_connector
 from sql.errors import AppError
 
@@ -37,11 +38,11 @@ async def run_crawl(
         if job is None:
             raise LookupError(f"crawl {crawl_id} not found")
         try:
-            await asyncio.to_thread(check_host, job.base_url, allow_private)
+            await check_host(job.base_url, allow_private)
         except AppError as e:
             await frontier.finish(conn, crawl_id, "failed", e.detail)
             return "failed"
-    async with build_client(max(concurrency, budgets.concurrency)) as client:
+    async with build_client(max(concurrency, budgets.concurrency), allow_private=allow_private) as client:
         fetcher = Fetcher(client, Counters(), job.token, budgets=budgets)
         crawler = Crawler(
             pool, job, make_connector(job.platform, job.base_url, fetcher), fetcher, concurrency, on_progress

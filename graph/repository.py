@@ -38,14 +38,20 @@ async def _frame(conn: Conn, query: str, schema: dict[str, Any], *args: object) 
     return pl.read_csv(buf, schema=schema)
 
 
-async def fingerprint(conn: Conn, platform: str) -> tuple[Any, ...]:
-    return tuple(await fetch_one(conn, Q["graph.fingerprint"], platform))
+# ``org_id`` in every read below: only accounts that org may see (its own crawls' and the shared
+# public index, minus what it hid); None reads the shared public index alone.
 
 
-async def load_frames(conn: Conn, platform: str, since: datetime | None) -> tuple[pl.DataFrame, ...]:
-    accounts = await _frame(conn, Q["graph.snapshot_accounts"], ACCOUNT_SCHEMA, platform)
+async def fingerprint(conn: Conn, org_id: UUID | None, platform: str) -> tuple[Any, ...]:
+    return tuple(await fetch_one(conn, Q["graph.fingerprint"], platform, org_id))
+
+
+async def load_frames(
+    conn: Conn, org_id: UUID | None, platform: str, since: datetime | None
+) -> tuple[pl.DataFrame, ...]:
+    accounts = await _frame(conn, Q["graph.snapshot_accounts"], ACCOUNT_SCHEMA, platform, org_id)
     follows = await _frame(
-        conn, Q["graph.snapshot_follows"], {"follower_id": pl.Int64, "followee_id": pl.Int64}, platform
+        conn, Q["graph.snapshot_follows"], {"follower_id": pl.Int64, "followee_id": pl.Int64}, platform, org_id
     )
     interactions = await _frame(
         conn,
@@ -53,14 +59,17 @@ async def load_frames(conn: Conn, platform: str, since: datetime | None) -> tupl
         {"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String},
         platform,
         since,
+        org_id,
     )
     return accounts, follows, interactions
 
 
-async def topic_counts(conn: Conn, platform: str, hashtags: list[str], keywords: list[str]) -> pl.DataFrame:
+async def topic_counts(
+    conn: Conn, org_id: UUID | None, platform: str, hashtags: list[str], keywords: list[str]
+) -> pl.DataFrame:
     patterns = [f"%{k.replace('%', '').replace('_', '')}%" for k in keywords]
     return await _frame(
-        conn, Q["graph.topic_counts"], {"account_id": pl.Int64, "n": pl.Float64}, platform, hashtags, patterns
+        conn, Q["graph.topic_counts"], {"account_id": pl.Int64, "n": pl.Float64}, platform, hashtags, patterns, org_id
     )
 
 
@@ -97,17 +106,17 @@ async def bot_accounts(conn: Conn, account_ids: list[int]) -> set[int]:
     return {r["id"] for r in await conn.fetch(Q["graph.bot_accounts"], account_ids)}
 
 
-async def handles(conn: Conn, account_ids: list[int]) -> dict[int, dict[str, Any]]:
-    return {r["id"]: dict(r) for r in await conn.fetch(Q["graph.handles"], account_ids)}
+async def handles(conn: Conn, org_id: UUID | None, account_ids: list[int]) -> dict[int, dict[str, Any]]:
+    return {r["id"]: dict(r) for r in await conn.fetch(Q["graph.handles"], account_ids, org_id)}
 
 
-async def resolve(conn: Conn, platform: str, handles_: list[str]) -> dict[str, int]:
-    rows = await conn.fetch(Q["graph.resolve"], platform, [h.lower().lstrip("@") for h in handles_])
+async def resolve(conn: Conn, org_id: UUID | None, platform: str, handles_: list[str]) -> dict[str, int]:
+    rows = await conn.fetch(Q["graph.resolve"], platform, [h.lower().lstrip("@") for h in handles_], org_id)
     return {r["handle"]: r["id"] for r in rows}
 
 
-async def existing(conn: Conn, account_ids: list[int]) -> set[int]:
-    return {r["id"] for r in await conn.fetch(Q["graph.existing"], account_ids)}
+async def existing(conn: Conn, org_id: UUID | None, account_ids: list[int]) -> set[int]:
+    return {r["id"] for r in await conn.fetch(Q["graph.existing"], account_ids, org_id)}
 
 
 async def community_hashtags(conn: Conn, members: list[tuple[int, int]], per: int = 3) -> dict[int, list[str]]:
@@ -122,8 +131,8 @@ async def community_hashtags(conn: Conn, members: list[tuple[int, int]], per: in
     return out
 
 
-async def follower_hashtags(conn: Conn, account_id: int) -> list[dict[str, object]]:
-    return [dict(r) for r in await conn.fetch(Q["graph.follower_hashtags"], account_id)]
+async def follower_hashtags(conn: Conn, org_id: UUID | None, account_id: int) -> list[dict[str, object]]:
+    return [dict(r) for r in await conn.fetch(Q["graph.follower_hashtags"], account_id, org_id)]
 
 
 def _shortlist(row: Any) -> Shortlist:

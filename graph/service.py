@@ -46,22 +46,25 @@ class SnapshotCache:
     ``max_entries`` kept (least recently used dropped), since each can take hundreds of MB."""
 
     def __init__(self, max_entries: int = 2) -> None:
-        self._snapshots: dict[tuple[str, int], tuple[tuple[object, ...], Snapshot]] = {}
+        self._snapshots: dict[tuple[UUID | None, str, int], tuple[tuple[object, ...], Snapshot]] = {}
         self._lock = asyncio.Lock()
         self.max_entries = max(1, max_entries)
 
-    async def get(self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS) -> Snapshot:
-        """The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
+    async def get(
+        self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS, org_id: UUID | None = None
+    ) -> Snapshot:
+        """Only accounts ``org_id`` may see are in its graph (None: the shared public index alone).
+        The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
         async with self._lock:
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            mark = (*await repo.fingerprint(conn, platform), today)
-            key = (platform, window_days)
+            mark = (*await repo.fingerprint(conn, org_id, platform), today)
+            key = (org_id, platform, window_days)
             cached = self._snapshots.pop(key, None)  # popped: re-inserted last, or freed before a rebuild
             if cached and cached[0] == mark:
                 self._snapshots[key] = cached
                 return cached[1]
             del cached
-            frames = await repo.load_frames(conn, platform, today - timedelta(days=window_days))
+            frames = await repo.load_frames(conn, org_id, platform, today - timedelta(days=window_days))
             snap = await asyncio.to_thread(build_snapshot, platform, datetime.now(UTC), *frames)
             self._snapshots[key] = (mark, snap)
             while len(self._snapshots) > self.max_entries:
@@ -74,12 +77,12 @@ def _check_platform(platform: str) -> None:
         raise ValidationError(f"unknown platform {platform!r}: use mastodon or bluesky", field="platform")
 
 
-async def _ids(conn: Conn, platform: str, refs: list[int | str], field: str) -> list[int]:
+async def _ids(conn: Conn, org_id: UUID | None, platform: str, refs: list[int | str], field: str) -> list[int]:
     ids = [r for r in refs if isinstance(r, int)]
     names = [r for r in refs if isinstance(r, str)]
-    found = await repo.resolve(conn, platform, names) if names else {}
+    found = await repo.resolve(conn, org_id, platform, names) if names else {}
     missing = [n for n in names if n.lower().lstrip("@") not in found]
-    known = await repo.existing(conn, ids) if ids else set()
+    known = await repo.existing(conn, org_id, ids) if ids else set()
     missing += [str(i) for i in ids if i not in known]
     if missing:
         raise ValidationError(f"unknown accounts in {field}: {', '.join(missing[:10])}", field=field)
@@ -110,15 +113,17 @@ def _validate(req: RankingRequest) -> None:
             raise ValidationError("fees: account id -> non-negative amount", field="fees")
 
 
-async def _target(conn: Conn, snap: Snapshot, req: RankingRequest) -> tuple[np.ndarray | None, np.ndarray]:
+async def _target(
+    conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest
+) -> tuple[np.ndarray | None, np.ndarray]:
     """The target audience as a mask (followers of the seed accounts plus the listed accounts), and the
     dense indices of accounts that are never candidates (the seeds and the ``exclude`` lists)."""
     t = req.target
-    seeds = snap.index(await _ids(conn, req.platform, t.seed_accounts, "target.seed_accounts"))
+    seeds = snap.index(await _ids(conn, org_id, req.platform, t.seed_accounts, "target.seed_accounts"))
     seeds = seeds[seeds >= 0]
     excluded = [seeds]
     for refs, field in ((req.exclude, "exclude"), (t.exclude, "target.exclude")):
-        found = snap.index(await _ids(conn, req.platform, refs, field))
+        found = snap.index(await _ids(conn, org_id, req.platform, refs, field))
         excluded.append(found[found >= 0])
     never = np.unique(np.concatenate(excluded)).astype(np.int64)
     if not (t.seed_accounts or t.accounts):
@@ -126,17 +131,17 @@ async def _target(conn: Conn, snap: Snapshot, req: RankingRequest) -> tuple[np.n
     target = np.zeros(snap.n, dtype=bool)
     for s in seeds:
         target[snap.followers_of(int(s))] = True
-    listed = snap.index(await _ids(conn, req.platform, t.accounts, "target.accounts"))
+    listed = snap.index(await _ids(conn, org_id, req.platform, t.accounts, "target.accounts"))
     target[listed[listed >= 0]] = True
     return target, never
 
 
-async def _restart(conn: Conn, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
+async def _restart(conn: Conn, org_id: UUID | None, snap: Snapshot, req: RankingRequest) -> np.ndarray | None:
     """topic_rank's restart weights: how often each account posted the topic."""
     tags = _tags(req)
     if not (tags or req.topic.keywords):
         return None
-    counts = await repo.topic_counts(conn, req.platform, tags, req.topic.keywords)
+    counts = await repo.topic_counts(conn, org_id, req.platform, tags, req.topic.keywords)
     restart = np.zeros(snap.n)
     idx = snap.index(counts["account_id"].to_numpy())
     np.add.at(restart, idx[idx >= 0], counts["n"].to_numpy()[idx >= 0])
@@ -155,9 +160,9 @@ async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UU
 
 async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranked:
     _validate(req)
-    snap = await cache.get(conn, req.platform, req.window_days)
-    restart = await _restart(conn, snap, req)
-    target, never = await _target(conn, snap, req)
+    snap = await cache.get(conn, req.platform, req.window_days, org_id)
+    restart = await _restart(conn, org_id, snap, req)
+    target, never = await _target(conn, org_id, snap, req)
     if req.target.segment is not None:
         members = await audience_segments.segment_target(conn, snap, org_id, req.target.segment)
         target = members if target is None else target | members
@@ -171,23 +176,25 @@ async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest
         posts=posts,
         bots=await repo.bot_accounts(conn, ids),
         engagement=await repo.engagement(conn, ids, since),
-        names=await repo.handles(conn, ids),
+        names=await repo.handles(conn, org_id, ids),
     )
     return await asyncio.to_thread(finish, snap, req, pool, evidence, default_fee)
 
 
-async def overlap_report(conn: Conn, cache: SnapshotCache, account_ids: list[int]) -> OverlapReport:
+async def overlap_report(
+    conn: Conn, cache: SnapshotCache, account_ids: list[int], org_id: UUID | None = None
+) -> OverlapReport:
     if not 2 <= len(set(account_ids)) <= MAX_OVERLAP_IDS:
         raise ValidationError(f"give between 2 and {MAX_OVERLAP_IDS} distinct account ids", field="account_ids")
     ids = list(dict.fromkeys(account_ids))
-    names = await repo.handles(conn, ids)
+    names = await repo.handles(conn, org_id, ids)
     missing = [i for i in ids if i not in names]
     if missing:
         raise ValidationError(f"unknown account ids: {missing[:10]}", field="account_ids")
     platforms = {str(names[i]["platform"]) for i in ids}
     if len(platforms) > 1:
         raise ValidationError("all accounts must be on one platform", field="account_ids")
-    snap = await cache.get(conn, platforms.pop())
+    snap = await cache.get(conn, platforms.pop(), org_id=org_id)
     dense = snap.index(ids)
     result = await asyncio.to_thread(lambda: overlap(incidence(snap, np.where(dense >= 0, dense, 0))))
     sizes = np.where(dense >= 0, result.sizes, 0)
@@ -212,11 +219,11 @@ async def overlap_report(conn: Conn, cache: SnapshotCache, account_ids: list[int
     )
 
 
-async def audience(conn: Conn, cache: SnapshotCache, account_id: int) -> Audience:
-    info = (await repo.handles(conn, [account_id])).get(account_id)
+async def audience(conn: Conn, cache: SnapshotCache, account_id: int, org_id: UUID | None = None) -> Audience:
+    info = (await repo.handles(conn, org_id, [account_id])).get(account_id)
     if info is None:
         raise NotFoundError(f"account {account_id} not found")
-    snap = await cache.get(conn, str(info["platform"]))
+    snap = await cache.get(conn, str(info["platform"]), org_id=org_id)
     i = int(snap.index([account_id])[0])
     c = await asyncio.to_thread(credibility, snap, i)
     groups = (await asyncio.to_thread(follower_communities, snap, i))[:TOP_COMMUNITIES]
@@ -239,7 +246,7 @@ async def audience(conn: Conn, cache: SnapshotCache, account_id: int) -> Audienc
         authenticity_high=round(c.high, 6),
         reachability=c.reachability,
         suspect_reasons=c.reasons,
-        top_hashtags=await repo.follower_hashtags(conn, account_id),
+        top_hashtags=await repo.follower_hashtags(conn, org_id, account_id),
         communities=communities,
     )
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import asyncpg
 import httpx
 
+from discovery.netguard import guarded_client
 from jobs.handlers import HANDLERS, PERIODIC
 from jobs.runner import Context, drain, serve
 from sql import migrate
@@ -19,7 +20,7 @@ TRUE = {"1", "true", "yes", "on"}
 
 async def run(database_url: str, *, once: bool, workers: int, allow_private: bool) -> None:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=workers + 1)
-    async with pool, httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)) as client:
+    async with pool, guarded_client(allow_private, timeout=httpx.Timeout(15.0, connect=5.0)) as client:
         async with pool.acquire() as conn:
             await migrate(conn)
         ctx = Context(client=client, allow_private=allow_private)

@@ -17,6 +17,7 @@ import asyncpg
 import httpx
 
 from discovery.fetcher import Counters, Fetcher
+from discovery.netguard import guarded_client
 from listening import repository
 from listening.ingest import Outcome, ingest
 from listening.models import Batch, SourceJob
@@ -73,7 +74,7 @@ async def run_source(
     # unbounded, so the producer can always hand over its error; it reads at most READ_AHEAD batches ahead
     queue: asyncio.Queue[Batch | BaseException] = asyncio.Queue()
     room = asyncio.Semaphore(READ_AHEAD)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)) as client:
+    async with guarded_client(allow_private, timeout=httpx.Timeout(15.0, connect=5.0)) as client:
         source = make_source(job, Fetcher(client, Counters(), job.token), poll_interval)
 
         async def produce() -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
-from decimal import Decimal
 from html import escape
 from typing import Any
 
 from charts.svg import line_chart
+from exports.tables import csv_text
 
 SHOWN = [
     ("clicks", "Clicks"),
@@ -66,8 +64,4 @@ def chart(points: list[dict[str, Any]]) -> str:
 
 
 def csv_bytes(columns: list[str], rows: list[list[object]]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(columns)
-    writer.writerows(["" if v is None else (str(v) if isinstance(v, Decimal) else v) for v in row] for row in rows)
-    return buf.getvalue().encode()
+    return csv_text(columns, rows).encode()  # the one writer: formula cells escaped

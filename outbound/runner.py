@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
-
+from discovery.netguard import guarded_client
 from outbound import mailer, service
 from outbound.mailer import MailSettings
 
@@ -24,12 +23,18 @@ def _now() -> datetime:
 
 
 async def serve(
-    pool: Any, base_url: str, mail: MailSettings, clock: Callable[[], datetime] = _now, interval: float = INTERVAL
+    pool: Any,
+    base_url: str,
+    mail: MailSettings,
+    clock: Callable[[], datetime] = _now,
+    interval: float = INTERVAL,
+    allow_private: bool = False,
 ) -> None:
     async def send(message: EmailMessage) -> None:
         await mailer.send(mail, message)
 
-    async with httpx.AsyncClient(timeout=10.0, follow_redirects=False) as client:
+    # Subscribers' URLs are tenants' input: deliveries go only to public addresses (discovery/netguard.py).
+    async with guarded_client(allow_private, timeout=10.0) as client:
         while True:
             try:
                 now = clock()
@@ -40,8 +45,8 @@ async def serve(
             await asyncio.sleep(interval)
 
 
-def start(pool: Any, base_url: str, mail: MailSettings) -> asyncio.Task[None]:
-    return asyncio.create_task(serve(pool, base_url, mail))
+def start(pool: Any, base_url: str, mail: MailSettings, allow_private: bool = False) -> asyncio.Task[None]:
+    return asyncio.create_task(serve(pool, base_url, mail, allow_private=allow_private))
 
 
 async def stop(task: asyncio.Task[None]) -> None:

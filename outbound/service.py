@@ -32,7 +32,7 @@ from outbound.models import (
     SubscriptionIn,
 )
 from sql import Conn
-from sql.errors import GoneError, NotFoundError, ValidationError
+from sql.errors import GoneError, NotFoundError, UpstreamError, ValidationError
 
 log = logging.getLogger("sorot.outbound")
 _EMAIL = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
@@ -264,7 +264,7 @@ async def deliver_due(pool: Any, client: httpx.AsyncClient, now: datetime, limit
             try:
                 response = await client.post(d["url"], content=body, headers=headers)
                 status, text = response.status_code, response.text[:500]
-            except httpx.HTTPError as e:
+            except (httpx.HTTPError, UpstreamError) as e:  # UpstreamError: a refused (non-public) address
                 error = f"{type(e).__name__}: {e}"[:500]
             attempts = d["attempts"] + 1
             if status is not None and 200 <= status < 300:

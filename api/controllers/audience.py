@@ -31,9 +31,13 @@ class AudienceController(Controller):
         summary="Who the credible followers are: languages, places and interests, with 95% intervals",
     )
     async def segments(
-        self, account_id: FromPath[int], conn: NamedDependency[asyncpg.Connection], state: State
+        self,
+        account_id: FromPath[int],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+        state: State,
     ) -> AudienceSegments:
-        return await service.segments(conn, state.graph_cache, account_id)
+        return await service.segments(conn, state.graph_cache, account_id, principal.org_id)
 
     @get(
         "/{account_id:int}/lookalikes",
@@ -45,11 +49,12 @@ class AudienceController(Controller):
         self,
         account_id: FromPath[int],
         conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
         state: State,
         mode: FromQuery[Mode] = "audience",
         limit: FromQuery[Annotated[int, Parameter(ge=1, le=100)]] = 20,
     ) -> Lookalikes:
-        return await service.lookalikes(conn, state.graph_cache, account_id, mode, limit)
+        return await service.lookalikes(conn, state.graph_cache, account_id, mode, limit, principal.org_id)
 
 
 class TargetAudienceController(Controller):

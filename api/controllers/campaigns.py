@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 
 from api.auth import READERS, REPORTS, WRITERS
 from api.export import csv_response
-from campaigns import content, metrics, orders, service
+from campaigns import content, metrics, service
 from campaigns import repository as repo
 from campaigns.metrics import Report
 from campaigns.models import (
@@ -26,26 +22,16 @@ from campaigns.models import (
     CampaignIn,
     CampaignPatch,
     CampaignPost,
-    Conversion,
-    ConversionIn,
-    ConversionPage,
-    ConversionSource,
     CostsPatch,
     Creator,
     CreatorIn,
-    Credit,
     DayFigures,
-    FxRate,
-    FxRateIn,
-    FxStored,
     Integration,
     IntegrationIn,
-    OrderStatus,
     PostIn,
-    RefundIn,
 )
 from campaigns.money import Currency
-from sql.errors import ValidationError
+from sql.errors import NotFoundError, ValidationError
 from sql.tenancy import Principal
 
 Conn = NamedDependency[asyncpg.Connection]
@@ -67,11 +53,6 @@ class AttributionModel(StrEnum):
     last_click = "last_click"
     first_click = "first_click"
     linear = "linear"
-
-
-class ListFormat(StrEnum):
-    json = "json"
-    csv = "csv"
 
 
 class CampaignController(Controller):
@@ -192,7 +173,7 @@ class CampaignController(Controller):
     ) -> list[CampaignPost]:
         creators = await repo.list_creators(conn, principal.org_id, campaign_id, True, base_url(request))
         if creator_id not in {c.id for c in creators}:
-            raise ValidationError("no such creator in this campaign", field="creator_id")
+            raise NotFoundError(f"creator {creator_id} not found in campaign {campaign_id}")
         await repo.add_post(conn, principal.org_id, creator_id, service.validate_url(data.url))
         return await repo.list_posts(conn, principal.org_id, campaign_id)
 
@@ -277,118 +258,6 @@ class CampaignController(Controller):
         return await service.timeseries_days(conn, principal.org_id, campaign_id, start, end)
 
 
-CONVERSION_COLUMNS = [
-    "id",
-    "source",
-    "order_id",
-    "occurred_at",
-    "amount",
-    "currency",
-    "status",
-    "refunded",
-    "promo_codes",
-    "click_id",
-    "ref",
-    "model",
-    "campaign_id",
-    "creator_id",
-    "method",
-    "share",
-    "credited_amount",
-    "reason",
-]
-
-
-def conversion_rows(items: list[Conversion]) -> list[list[object]]:
-    """One row per conversion and credit (a conversion nobody was credited with: one row, credit blank)."""
-    out: list[list[object]] = []
-    for c in items:
-        head: list[object] = [c.id, c.source, c.order_id, c.occurred_at.isoformat(), c.amount, c.currency.value]
-        head.append(c.status)
-        head += [c.refunded, " ".join(c.promo_codes), c.click_id, c.ref]
-        credits: list[Credit | None] = list(c.credits) or [None]
-        for k in credits:
-            tail: list[object] = (
-                [k.model, k.campaign_id, k.creator_id, k.method, k.share, k.amount, k.reason] if k else [None] * 7
-            )
-            out.append(head + tail)
-    return out
-
-
-class ConversionController(Controller):
-    path = "/v1/conversions"
-    tags = ["campaigns"]
-
-    @post(
-        "/",
-        operation_id="RecordConversion",
-        guards=[WRITERS],
-        summary="Record an order; the same order id again is counted once",
-    )
-    async def create(self, data: JSONBody[ConversionIn], conn: Conn, principal: Caller, state: State) -> Conversion:
-        await state.clicks.flush()  # the order's click may still be in this process's buffer
-        skew = timedelta(seconds=state.settings.clock_skew_seconds)
-        return await orders.create_conversion(conn, principal.org_id, data, skew)
-
-    @get(
-        "/",
-        operation_id="ListConversions",
-        guards=[REPORTS],
-        summary="The org's conversions, newest first, with who got credit and why (?format=csv)",
-    )
-    async def list_conversions(
-        self,
-        conn: Conn,
-        principal: Caller,
-        campaign_id: FromQuery[UUID | None] = None,
-        creator_id: FromQuery[UUID | None] = None,
-        source: FromQuery[ConversionSource | None] = None,
-        status: FromQuery[OrderStatus | None] = None,
-        attributed: FromQuery[bool | None] = None,
-        start: Annotated[date | None, QueryParameter(name="from", description="First day (UTC).")] = None,
-        end: Annotated[date | None, QueryParameter(name="to", description="Last day (UTC), included.")] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[Limit] = 100,
-        format: FromQuery[ListFormat] = ListFormat.json,
-    ) -> ConversionPage:
-        filters = {
-            "campaign_id": campaign_id,
-            "creator_id": creator_id,
-            "source": source,
-            "status": status,
-            "attributed": attributed,
-            "since": datetime.combine(start, time(), UTC) if start else None,
-            "until": datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
-        }
-        page = await orders.list_conversions(conn, principal.org_id, filters, cursor, limit)
-        if format == ListFormat.csv:
-            response = csv_response("conversions.csv", CONVERSION_COLUMNS, conversion_rows(page.items))
-            if page.next_cursor:
-                response.headers["X-Next-Cursor"] = page.next_cursor
-            return response  # type: ignore[return-value]
-        return page
-
-    @get(
-        "/{conversion_id:uuid}",
-        operation_id="GetConversion",
-        guards=[REPORTS],
-        summary="A conversion, its refunds, and who got credit under each model and why",
-    )
-    async def get_conversion(self, conversion_id: FromPath[UUID], conn: Conn, principal: Caller) -> Conversion:
-        return await orders.get_conversion(conn, principal.org_id, conversion_id)
-
-    @post(
-        "/{order_id:str}/refunds",
-        operation_id="RecordRefund",
-        guards=[WRITERS],
-        summary="Refund part or all of an order (more than is left is refused)",
-    )
-    async def refund(
-        self, order_id: FromPath[str], data: JSONBody[RefundIn], conn: Conn, principal: Caller
-    ) -> Conversion:
-        return await orders.create_refund(conn, principal.org_id, order_id, data)
-
-
 class IntegrationController(Controller):
     path = "/v1/integrations"
     tags = ["campaigns"]
@@ -419,72 +288,3 @@ class IntegrationController(Controller):
             )
             for r in await repo.list_integrations(conn, principal.org_id)
         ]
-
-
-FX_RATE_SCHEMA = Schema(
-    type=OpenAPIType.OBJECT,
-    required=["day", "base", "quote", "rate"],
-    properties={
-        "day": Schema(type=OpenAPIType.STRING, format="date", description="The day the rate is for."),  # type: ignore[arg-type]
-        "base": Schema(type=OpenAPIType.STRING, pattern="^[A-Za-z]{3}$", description="ISO 4217 code converted from."),
-        "quote": Schema(type=OpenAPIType.STRING, pattern="^[A-Za-z]{3}$", description="ISO 4217 code converted to."),
-        "rate": Schema(
-            type=OpenAPIType.STRING,
-            pattern=r"^[0-9]+(\.[0-9]+)?$",
-            description="Units of quote per one unit of base, as a decimal string.",
-        ),
-        "source": Schema(type=OpenAPIType.STRING, description="Where the rate came from (default api)."),
-    },
-    title="FxRateIn",
-)
-
-
-@dataclass
-class FxUploadOperation(Operation):
-    """The body is read by hand (JSON or CSV), so its schema is written here."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            description="A JSON list of rates, or (Content-Type: text/csv) 'day,base,quote,rate' rows or the ECB "
-            "euro reference-rate file as published (daily or historical).",
-            # text/csv is accepted too but not declared: generated clients (openapi-python-client) warn on it.
-            content={
-                "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.ARRAY, items=FX_RATE_SCHEMA)),
-            },
-        )
-
-
-class FxController(Controller):
-    path = "/v1/fx-rates"
-    tags = ["campaigns"]
-
-    @post(
-        "/",
-        operation_id="SetFxRates",
-        guards=[WRITERS],
-        summary="Store FX rates (JSON, or CSV: day,base,quote,rate or the ECB reference-rate file)",
-        operation_class=FxUploadOperation,
-    )
-    async def set_rates(self, request: Request[Any, Any, Any], conn: Conn, principal: Caller) -> FxStored:
-        body = await request.body()
-        if request.headers.get("content-type", "").startswith("text/csv"):
-            rates = service.parse_fx_csv(body.decode("utf-8", errors="replace"))
-        else:
-            try:
-                rates = msgspec.json.decode(body, type=list[FxRateIn])
-            except (msgspec.DecodeError, msgspec.ValidationError) as e:
-                raise ValidationError(f"body: {e}", field="body") from e
-        return FxStored(stored=await service.set_fx(conn, principal.org_id, rates))
-
-    @get("/", operation_id="ListFxRates", guards=[REPORTS], summary="Stored FX rates, newest day first")
-    async def list_rates(
-        self,
-        conn: Conn,
-        principal: Caller,
-        currency: FromQuery[Annotated[str | None, Parameter(pattern="^[A-Za-z]{3}$", required=False)]] = None,
-        start: Annotated[date | None, QueryParameter(name="from")] = None,
-        end: Annotated[date | None, QueryParameter(name="to")] = None,
-        limit: FromQuery[Limit] = 100,
-    ) -> list[FxRate]:
-        return await service.list_fx(conn, principal.org_id, start, end, currency, limit)

@@ -41,7 +41,8 @@ class CrawlController(Controller):
         principal: NamedDependency[Principal],
         state: State,
     ) -> Crawl:
-        return await service.create(conn, principal.org_id, data, state.settings.allow_private_hosts)
+        settings = state.settings
+        return await service.create(conn, principal.org_id, data, settings.allow_private_hosts, settings.shared_hosts)
 
     @get("/", operation_id="ListCrawls", guards=[READERS], summary="The org's crawls, newest first")
     async def list_crawls(
@@ -85,6 +86,7 @@ class AccountController(Controller):
     async def search(
         self,
         conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
         q: FromQuery[str | None] = None,
         hashtag: FromQuery[str | None] = None,
         platform: FromQuery[str | None] = None,
@@ -93,18 +95,31 @@ class AccountController(Controller):
     ) -> AccountPage:
         if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
             raise ValidationError("cursor must be a value of next_cursor", field="cursor")
-        return await accounts.search(conn, platform=platform, q=q, hashtag=hashtag, after=int(cursor or 0), limit=limit)
+        return await accounts.search(
+            conn, principal.org_id, platform=platform, q=q, hashtag=hashtag, after=int(cursor or 0), limit=limit
+        )
 
     @get("/{account_id:int}", operation_id="GetAccount", guards=[READERS], summary="One stored account")
-    async def get_account(self, account_id: FromPath[int], conn: NamedDependency[asyncpg.Connection]) -> AccountDetail:
-        return await accounts.get(conn, account_id)
+    async def get_account(
+        self,
+        account_id: FromPath[int],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+    ) -> AccountDetail:
+        return await accounts.get(conn, principal.org_id, account_id)
 
     @delete(
         "/{account_id:int}",
-        operation_id="EraseAccount",
+        operation_id="HideAccount",
         guards=[ADMIN],
         status_code=204,
-        summary="Erase an account's data on request (its handle stays, flagged, so it is never stored again)",
+        summary="Hide an account from this org (searches, rankings, reports); other orgs are not affected. "
+        "Erasure for everyone, on a person's request, is the operator's `sorot erase`",
     )
-    async def erase(self, account_id: FromPath[int], conn: NamedDependency[asyncpg.Connection]) -> None:
-        await accounts.erase(conn, account_id)
+    async def hide(
+        self,
+        account_id: FromPath[int],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+    ) -> None:
+        await accounts.hide(conn, principal.org_id, account_id, actor=f"key:{principal.key_id}")

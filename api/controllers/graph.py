@@ -125,9 +125,13 @@ class GraphController(Controller):
         summary="Exact audience overlap of up to 200 creators",
     )
     async def overlap(
-        self, data: JSONBody[OverlapRequest], conn: NamedDependency[asyncpg.Connection], state: State
+        self,
+        data: JSONBody[OverlapRequest],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+        state: State,
     ) -> OverlapReport:
-        return await service.overlap_report(conn, state.graph_cache, data.account_ids)
+        return await service.overlap_report(conn, state.graph_cache, data.account_ids, principal.org_id)
 
     @get(
         "/accounts/{account_id:int}/audience",
@@ -136,9 +140,13 @@ class GraphController(Controller):
         summary="Audience credibility, reachability, suspect reasons and followers' hashtags",
     )
     async def audience(
-        self, account_id: FromPath[int], conn: NamedDependency[asyncpg.Connection], state: State
+        self,
+        account_id: FromPath[int],
+        conn: NamedDependency[asyncpg.Connection],
+        principal: NamedDependency[Principal],
+        state: State,
     ) -> Audience:
-        return await service.audience(conn, state.graph_cache, account_id)
+        return await service.audience(conn, state.graph_cache, account_id, principal.org_id)
 
 
 class ShortlistController(Controller):

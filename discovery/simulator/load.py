@@ -7,17 +7,23 @@ just skips the HTTP round trips (tests of ranking and the demo need whole worlds
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from discovery.models import Profile
 from discovery.platforms import mastodon
 from discovery.simulator import render
 from discovery.simulator.world import LIKE, REPLY, REPOST, World
-from discovery.store import Batch, Written, write_accounts, write_batch
+from discovery.store import PUBLIC, Batch, Scope, Written, write_accounts, write_batch
 from sql import Conn
 
 KINDS = {LIKE: "like", REPOST: "repost", REPLY: "reply"}
 
 
-async def load_world(conn: Conn, world: World, host: str, posts_per_account: int = 20, chunk: int = 500) -> Written:
+async def load_world(
+    conn: Conn, world: World, host: str, posts_per_account: int = 20, chunk: int = 500, org_id: UUID | None = None
+) -> Written:
+    """Without ``org_id`` the world is stored as shared public data (every org sees it)."""
+    scope = PUBLIC if org_id is None else Scope(org_id)
     base = f"http://{host}"
     profiles = [mastodon.parse_account(render.mastodon_account(world, i, base)) for i in range(world.n)]
     total = Written()
@@ -25,7 +31,7 @@ async def load_world(conn: Conn, world: World, host: str, posts_per_account: int
         batch = Batch()
         for a in range(start, min(start + chunk, world.n)):
             _account(world, a, profiles, batch, base, posts_per_account)
-        stored = await write_accounts(conn, "mastodon", host, batch)
+        stored = await write_accounts(conn, "mastodon", host, batch, scope)
         async with conn.transaction():
             written = await write_batch(conn, batch, stored)
         total.add(written)

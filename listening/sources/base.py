@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from discovery.fetcher import check_host
+from discovery.netguard import check_url_host as check_host
 from listening.models import Batch, Seen
 
 

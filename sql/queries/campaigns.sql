@@ -22,11 +22,16 @@ RETURNING *;
 UPDATE campaigns SET archived_at = coalesce(archived_at, now()) WHERE org_id = $1 AND id = $2 RETURNING *;
 
 -- name: find_account
-SELECT id, platform, handle FROM accounts WHERE id = $1 AND NOT opted_out;
+-- Only an account org $2 may see (its own crawls' or the shared public index, not hidden).
+SELECT a.id, a.platform, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE a.id = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 
 -- name: find_account_by_handle
-SELECT id, platform, handle FROM accounts WHERE platform = $1 AND lower(handle) = lower($2) AND NOT opted_out
-ORDER BY id LIMIT 1;
+SELECT a.id, a.platform, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $3
+WHERE a.platform = $1 AND lower(a.handle) = lower($2) AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+ORDER BY a.id LIMIT 1;
 
 -- name: add_creator
 INSERT INTO campaign_creators (org_id, campaign_id, account_id, platform, handle, fee, gifted, commission_pct,
@@ -223,20 +228,36 @@ SELECT creator_id, sum(clicks)::bigint AS clicks, sum(human)::bigint AS human, s
 FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY creator_id;
 
 -- name: report_credits
--- Paid conversions credited to a campaign's creators under one model, with their refunds, and every credit of
--- those conversions under that model (``mine`` marks this campaign's), so each order is split over all of its
--- credits exactly. Ordered so each conversion's credits are adjacent.
+-- Paid conversions credited to a campaign's creators under one model, with their refunds. An order credited
+-- to one creator alone (the common case) is summed per creator, currency and day (``orders`` of them, no
+-- conversion id): splitting it is trivial and its day's rate applies to the sum exactly. An order with several
+-- credits comes as one row per credit, every credit of it under that model (``mine`` marks this campaign's),
+-- so it is split over all of them exactly; its rows are adjacent.
 WITH mine AS (
     SELECT DISTINCT a.conversion_id FROM attributions a
     WHERE a.campaign_id = $1 AND a.model = $2
+), counts AS (
+    SELECT a.conversion_id, count(*) AS credits FROM attributions a JOIN mine USING (conversion_id)
+    WHERE a.model = $2 GROUP BY a.conversion_id
+), refunded AS (
+    SELECT r.conversion_id, sum(r.amount) AS refunded FROM refunds r JOIN mine USING (conversion_id)
+    GROUP BY r.conversion_id
+), base AS (
+    SELECT a.campaign_id = $1 AS mine, a.creator_id, a.share, cv.id AS conversion_id, cv.amount,
+           btrim(cv.currency) AS currency, (cv.occurred_at AT TIME ZONE 'UTC')::date AS day,
+           coalesce(r.refunded, 0) AS refunded, n.credits
+    FROM counts n JOIN conversions cv ON cv.id = n.conversion_id
+    JOIN attributions a ON a.conversion_id = cv.id AND a.model = $2
+    LEFT JOIN refunded r ON r.conversion_id = cv.id
+    WHERE cv.occurred_at >= $3 AND cv.occurred_at < $4 AND cv.status = 'paid'
 )
-SELECT a.campaign_id = $1 AS mine, a.creator_id, a.share, cv.id AS conversion_id, cv.amount,
-       btrim(cv.currency) AS currency, cv.occurred_at, coalesce(r.refunded, 0) AS refunded
-FROM mine JOIN conversions cv ON cv.id = mine.conversion_id
-JOIN attributions a ON a.conversion_id = cv.id AND a.model = $2
-LEFT JOIN LATERAL (SELECT sum(amount) AS refunded FROM refunds WHERE conversion_id = cv.id) r ON true
-WHERE cv.occurred_at >= $3 AND cv.occurred_at < $4 AND cv.status = 'paid'
-ORDER BY cv.id, a.campaign_id, a.creator_id;
+SELECT mine, creator_id, share, NULL::uuid AS conversion_id, sum(amount) AS amount, currency, day,
+       sum(refunded) AS refunded, count(*) AS orders
+FROM base WHERE credits = 1 GROUP BY mine, creator_id, share, currency, day
+UNION ALL
+SELECT mine, creator_id, share, conversion_id, amount, currency, day, refunded, 1 AS orders
+FROM base WHERE credits > 1
+ORDER BY conversion_id NULLS FIRST, mine, creator_id, currency, day;
 
 -- name: report_reach
 -- Credible followers of each creator's account (the SQL form of the suspect rules: mass following,
@@ -246,7 +267,8 @@ WITH f AS (
     FROM campaign_creators cc
     JOIN follows fo ON fo.followee_id = cc.account_id
     JOIN accounts a ON a.id = fo.follower_id
-    WHERE cc.campaign_id = $1 AND cc.removed_at IS NULL AND NOT a.opted_out
+    LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = cc.org_id  -- followers the org may see
+    WHERE cc.campaign_id = $1 AND cc.removed_at IS NULL AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
       AND coalesce(a.following_count, 0) <= 1500 AND coalesce(a.posts_count, 1) > 0
       AND NOT (a.has_avatar IS FALSE AND coalesce(btrim(a.bio), '') = '')
 )

@@ -1,7 +1,7 @@
 -- name: create
 INSERT INTO crawls (org_id, platform, base_url, host, token, seeds, hashtags, max_accounts, max_depth, max_followers,
-                    max_following, posts_per_account, since, fresh_for)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                    max_following, posts_per_account, since, fresh_for, shared)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 RETURNING *;
 
 -- name: get

@@ -1,15 +1,19 @@
 -- name: account_exact
 -- A crawled account by platform and handle; a fediverse handle may carry its server (user@host).
-SELECT id, platform, host, handle FROM accounts
-WHERE platform = $1 AND NOT opted_out
-  AND (lower(handle) = lower($2) OR (lower(handle) = lower($3) AND host = lower($4)))
-ORDER BY (lower(handle) = lower($2)) DESC, id LIMIT 1;
+-- Only accounts org $5 may see (its own crawls' or the shared public index, not hidden).
+SELECT a.id, a.platform, a.host, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $5
+WHERE a.platform = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+  AND (lower(a.handle) = lower($2) OR (lower(a.handle) = lower($3) AND a.host = lower($4)))
+ORDER BY (lower(a.handle) = lower($2)) DESC, a.id LIMIT 1;
 
 -- name: account_suggestion
 -- A crawled account with the same name on any platform: suggested, never linked without the user.
-SELECT id, platform, host, handle FROM accounts
-WHERE lower(split_part(handle, '@', 1)) = lower($1) AND NOT opted_out AND NOT coalesce(noindex, false)
-ORDER BY followers_count DESC NULLS LAST, id LIMIT 1;
+SELECT a.id, a.platform, a.host, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE lower(split_part(a.handle, '@', 1)) = lower($1) AND NOT a.opted_out AND NOT coalesce(a.noindex, false)
+  AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+ORDER BY a.followers_count DESC NULLS LAST, a.id LIMIT 1;
 
 -- name: set_profile
 UPDATE campaign_creators SET profile_url = $4, suggested_account_id = $5, reported_followers = $6,
@@ -39,4 +43,6 @@ WHERE org_id = $1 AND id = $2
 RETURNING *;
 
 -- name: account_by_id
-SELECT id, platform, host, handle FROM accounts WHERE id = $1 AND NOT opted_out;
+SELECT a.id, a.platform, a.host, a.handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE a.id = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);

@@ -1,30 +1,46 @@
 -- name: fingerprint
--- Changes whenever a crawl stores something new for the platform: snapshots are rebuilt then.
+-- Changes whenever a crawl stores something new for the platform, or what org $2 may see changes:
+-- snapshots are rebuilt then.
 SELECT (SELECT count(*) FROM accounts WHERE platform = $1) AS accounts,
        (SELECT max(fetched_at) FROM accounts WHERE platform = $1) AS accounts_at,
+       (SELECT count(*) FROM accounts WHERE platform = $1 AND shared) AS shared,
        (SELECT count(*) FROM follows) AS follows,
        (SELECT count(*) FROM interactions) AS interactions,
-       (SELECT max(fetched_at) FROM posts) AS posts_at;
+       (SELECT max(fetched_at) FROM posts) AS posts_at,
+       (SELECT count(*) FROM account_visibility WHERE org_id = $2) AS visible,
+       (SELECT max(greatest(seen_at, hidden_at)) FROM account_visibility WHERE org_id = $2) AS visible_at;
 
 -- name: snapshot_accounts
-SELECT id, opted_out::text, has_avatar::text, (coalesce(btrim(bio), '') = '')::text AS empty_bio, followers_count,
-       following_count,
-       posts_count, extract(epoch FROM created_at)::bigint AS created_epoch
-FROM accounts WHERE platform = $1;
+-- Accounts org $2 may see: its own crawls' (unless it hid them) and the shared public index.
+-- Every snapshot query below is cut to the same set, so no org ranks with another org's data.
+SELECT a.id, a.opted_out::text, a.has_avatar::text, (coalesce(btrim(a.bio), '') = '')::text AS empty_bio,
+       a.followers_count, a.following_count, a.posts_count, extract(epoch FROM a.created_at)::bigint AS created_epoch
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE a.platform = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 
 -- name: snapshot_follows
-SELECT f.follower_id, f.followee_id FROM follows f JOIN accounts a ON a.id = f.followee_id WHERE a.platform = $1;
+WITH vis AS MATERIALIZED (
+    SELECT a.id FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+    WHERE a.platform = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+)
+SELECT f.follower_id, f.followee_id
+FROM follows f JOIN vis b ON b.id = f.followee_id JOIN vis a ON a.id = f.follower_id;
 
 -- name: snapshot_interactions
+WITH vis AS MATERIALIZED (
+    SELECT a.id FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $3
+    WHERE a.platform = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+)
 SELECT i.actor_id, i.author_id, i.kind
-FROM interactions i JOIN accounts a ON a.id = i.author_id JOIN posts p ON p.id = i.post_id
-WHERE a.platform = $1 AND ($2::timestamptz IS NULL OR coalesce(i.at, p.created_at) >= $2);
+FROM interactions i JOIN vis b ON b.id = i.author_id JOIN vis a ON a.id = i.actor_id JOIN posts p ON p.id = i.post_id
+WHERE ($2::timestamptz IS NULL OR coalesce(i.at, p.created_at) >= $2);
 
 -- name: topic_counts
 -- How often each account posted the topic's hashtags or keywords: the restart weights of topic_rank.
 SELECT p.account_id, count(*)::float8 AS n
 FROM posts p JOIN accounts a ON a.id = p.account_id
-WHERE a.platform = $1 AND NOT a.opted_out
+LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $4
+WHERE a.platform = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
   AND (p.hashtags && $2::text[] OR p.text ILIKE ANY ($3::text[]))
 GROUP BY p.account_id;
 
@@ -42,20 +58,28 @@ WHERE rn <= 20
 GROUP BY account_id;
 
 -- name: handles
-SELECT id, handle, platform, host, followers_count FROM accounts WHERE id = ANY ($1::bigint[]);
+-- Of these accounts, the ones org $2 may see.
+SELECT a.id, a.handle, a.platform, a.host, a.followers_count
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE a.id = ANY ($1::bigint[]) AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 
 -- name: resolve
--- Account ids for handles (case-insensitive) on one platform.
-SELECT id, lower(handle) AS handle FROM accounts WHERE platform = $1 AND lower(handle) = ANY ($2::text[]);
+-- Account ids for handles (case-insensitive) on one platform, among the accounts org $3 may see.
+SELECT a.id, lower(a.handle) AS handle
+FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $3
+WHERE a.platform = $1 AND lower(a.handle) = ANY ($2::text[]) AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 
 -- name: existing
-SELECT id FROM accounts WHERE id = ANY ($1::bigint[]);
+SELECT a.id FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+WHERE a.id = ANY ($1::bigint[]) AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
 
 -- name: follower_hashtags
--- The hashtags an account's followers post most.
+-- The hashtags an account's followers (those org $2 may see) post most.
 SELECT h AS tag, count(DISTINCT p.account_id) AS followers
-FROM follows f JOIN posts p ON p.account_id = f.follower_id, unnest(p.hashtags) AS h
-WHERE f.followee_id = $1
+FROM follows f JOIN accounts a ON a.id = f.follower_id
+LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
+JOIN posts p ON p.account_id = f.follower_id, unnest(p.hashtags) AS h
+WHERE f.followee_id = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
 GROUP BY h ORDER BY followers DESC, tag LIMIT 10;
 
 -- name: save_shortlist

@@ -80,6 +80,18 @@ DELETE FROM posts WHERE account_id = ANY ($1::bigint[]);
 SELECT id, external_id FROM accounts
 WHERE platform = $1 AND host = $2 AND external_id = ANY ($3::text[]) AND NOT opted_out;
 
+-- name: grant_visibility
+-- The crawling org may see these accounts (opted-out ones too: their handle) from now on; rows go in
+-- key order (no deadlocks), and an account the org hid stays hidden.
+INSERT INTO account_visibility (org_id, account_id)
+SELECT $1, id FROM accounts WHERE platform = $2 AND host = $3 AND external_id = ANY ($4::text[]) ORDER BY id
+ON CONFLICT DO NOTHING;
+
+-- name: share_accounts
+-- Seen by a token-less crawl of a shared public server: every org may see them.
+UPDATE accounts SET shared = true
+WHERE platform = $1 AND host = $2 AND external_id = ANY ($3::text[]) AND NOT shared;
+
 -- name: upsert_follows
 -- Rows go in key order, as in every other writer, so concurrent crawls never deadlock. Known edges
 -- are marked seen now.

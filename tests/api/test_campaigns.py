@@ -433,8 +433,8 @@ async def one_creator(client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.C
     """A campaign with one creator (on a bare stored account), as the API returns the creator."""
     h = tenant.headers()
     account = await conn.fetchval(
-        "INSERT INTO accounts (platform, host, external_id, handle) "
-        "VALUES ('mastodon', 'x.test', '1', 'c') RETURNING id"
+        "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+        "VALUES ('mastodon', 'x.test', '1', 'c', true) RETURNING id"  # shared: every org may see it
     )
     campaign = (
         await client.post(

@@ -162,8 +162,8 @@ class TestCreatorsOnAnyPlatform:
         self, client: httpx.AsyncClient, tenant: Tenant, conn: asyncpg.Connection
     ) -> None:
         account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle, followers_count) "
-            "VALUES ('mastodon', 'kopi.social', '9', 'ayu', 900) RETURNING id"
+            "INSERT INTO accounts (platform, host, external_id, handle, followers_count, shared) "
+            "VALUES ('mastodon', 'kopi.social', '9', 'ayu', 900, true) RETURNING id"
         )
         c = await campaign(client, tenant)
         cr = await add(client, tenant, c["id"], platform="instagram", handle="ayu")

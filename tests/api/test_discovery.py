@@ -101,19 +101,22 @@ class TestCrawlApi:
     ) -> None:
         assert (await client.post("/v1/crawls", json=body(sim), headers=tenant.headers("analyst"))).status_code == 403
 
-    async def test_erasing_an_account_keeps_only_its_handle(
-        self, client: httpx.AsyncClient, tenant: Tenant, sim: RunningSimulator
+    async def test_an_admin_delete_hides_the_account_from_its_own_org_only(
+        self, client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant, sim: RunningSimulator
     ) -> None:
-        crawl = (await client.post("/v1/crawls", json=body(sim, hashtags=[]), headers=tenant.headers())).json()
-        assert (await wait_done(client, tenant, crawl["id"]))["status"] == "done"
+        for org in (tenant, other_tenant):
+            crawl = (await client.post("/v1/crawls", json=body(sim, hashtags=[]), headers=org.headers())).json()
+            assert (await wait_done(client, org, crawl["id"]))["status"] == "done"
         first = (await client.get("/v1/accounts", params={"q": "user1"}, headers=tenant.headers())).json()["items"][0]
         assert (
             await client.delete(f"/v1/accounts/{first['id']}", headers=tenant.headers("manager"))
         ).status_code == 403
         assert (await client.delete(f"/v1/accounts/{first['id']}", headers=tenant.headers())).status_code == 204
-        erased = (await client.get(f"/v1/accounts/{first['id']}", headers=tenant.headers())).json()
-        assert erased["opted_out"] and erased["bio"] is None and erased["followers_stored"] == 0
-        assert erased["handle"] == first["handle"]
+        assert (await client.get(f"/v1/accounts/{first['id']}", headers=tenant.headers())).status_code == 404
+        listed = (await client.get("/v1/accounts", params={"q": "user1"}, headers=tenant.headers())).json()["items"]
+        assert first["id"] not in {a["id"] for a in listed}
+        kept = (await client.get(f"/v1/accounts/{first['id']}", headers=other_tenant.headers())).json()
+        assert kept["bio"] == first["bio"] and kept["followers_stored"] > 0  # the other org's data is untouched
 
 
 class TestCrawlBadInput:

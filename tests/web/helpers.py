@@ -43,7 +43,9 @@ async def campaign_with_order(
     """A EUR campaign with one creator (fee 40.00) and one 100.00 EUR order on its promo code."""
     h = tenant.headers()
     account = await conn.fetchval(
-        "INSERT INTO accounts (platform, host, external_id, handle) VALUES ('mastodon', 'x.test', $1, $2) RETURNING id",
+        "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+        "VALUES ('mastodon', 'x.test', $1, $2, true) "
+        "RETURNING id",
         name,
         f"creator_{abs(hash(name)) % 10_000}",
     )

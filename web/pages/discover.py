@@ -104,6 +104,7 @@ class DiscoverPages(Controller):
             if params.get("q") or params.get("hashtag"):
                 found = await accounts.search(
                     conn,
+                    person.org_id,
                     platform=params.get("platform") or None,
                     q=params.get("q") or None,
                     hashtag=params.get("hashtag") or None,
@@ -112,7 +113,7 @@ class DiscoverPages(Controller):
                 )
             if params.get("hashtags") or params.get("keywords") or params.get("seeds"):
                 req = ranking_request(params)
-                ranking = msgspec.to_builtins(await graph.rank(conn, request.app.state.graph_cache, req))
+                ranking = msgspec.to_builtins(await graph.rank(conn, request.app.state.graph_cache, req, person.org_id))
         creators = [{**c, "why": explain(c)} for c in ranking["creators"]] if ranking else []
         return page(
             "discover.html",
@@ -134,12 +135,12 @@ class DiscoverPages(Controller):
         _readers(person)
         compare = [int(v) for v in _list(request.query_params.get("with")) if v.isdigit()]
         async with request.app.state.pool.acquire() as conn:
-            account = await accounts.get(conn, account_id)
-            audience = await graph.audience(conn, request.app.state.graph_cache, account_id)
+            account = await accounts.get(conn, person.org_id, account_id)
+            audience = await graph.audience(conn, request.app.state.graph_cache, account_id, person.org_id)
             overlap = None
             if compare:
                 ids = [account_id, *[c for c in compare if c != account_id]]
-                overlap = await graph.overlap_report(conn, request.app.state.graph_cache, ids)
+                overlap = await graph.overlap_report(conn, request.app.state.graph_cache, ids, person.org_id)
         return page(
             "creator.html",
             person,
@@ -161,7 +162,7 @@ class DiscoverPages(Controller):
             if v.isdigit()
         ]
         async with request.app.state.pool.acquire() as conn:
-            overlap = await graph.overlap_report(conn, request.app.state.graph_cache, ids)
+            overlap = await graph.overlap_report(conn, request.app.state.graph_cache, ids, person.org_id)
         shared = {(p.a, p.b): p for p in overlap.pairs} | {(p.b, p.a): p for p in overlap.pairs}
         return page("compare.html", person, title="Compare audiences", nav="discover", overlap=overlap, shared=shared)
 

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from discovery.platforms import bluesky, mastodon
-from discovery.store import Batch, write_accounts, write_batch
+from discovery.store import PUBLIC, Batch, write_accounts, write_batch
 
 pytestmark = pytest.mark.anyio
 
@@ -59,7 +59,7 @@ class TestStored:
         gone = mastodon.parse_account(account(2, note="#nobot", discoverable=False))
         batch.post(mastodon.parse_status(status(1, account(1), "ms")))
         batch.see(gone)
-        stored = await write_accounts(conn, "mastodon", "m.test", batch)
+        stored = await write_accounts(conn, "mastodon", "m.test", batch, PUBLIC)
         async with conn.transaction():
             await write_batch(conn, batch, stored)
         rows = {r["handle"]: r for r in await conn.fetch("SELECT handle, location, opted_out FROM accounts")}

@@ -8,14 +8,14 @@ import pytest
 from discovery import accounts
 from discovery.models import Post, Profile
 from discovery.platforms import bluesky, mastodon
-from discovery.store import Batch, write_accounts, write_batch
+from discovery.store import PUBLIC, Batch, write_accounts, write_batch
 from tests.fixtures.samples import SAMPLES, jsonc_blocks, snapshots
 
 pytestmark = pytest.mark.anyio
 
 
 async def store(conn: asyncpg.Connection, batch: Batch) -> None:
-    stored = await write_accounts(conn, "mastodon", "x.test", batch)
+    stored = await write_accounts(conn, "mastodon", "x.test", batch, PUBLIC)
     async with conn.transaction():
         await write_batch(conn, batch, stored)
 
@@ -84,7 +84,7 @@ async def _opted_out(conn: asyncpg.Connection, external_id: str, platform: str =
 
 
 async def store_on(conn: asyncpg.Connection, platform: str, batch: Batch) -> None:
-    stored = await write_accounts(conn, platform, "x.test", batch)  # type: ignore[arg-type]
+    stored = await write_accounts(conn, platform, "x.test", batch, PUBLIC)  # type: ignore[arg-type]
     async with conn.transaction():
         await write_batch(conn, batch, stored)
 

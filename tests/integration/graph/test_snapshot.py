@@ -13,8 +13,8 @@ pytestmark = pytest.mark.anyio
 async def test_old_engagement_drops_out_of_the_window(conn: asyncpg.Connection) -> None:
     a, b = [
         await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle) "
-            "VALUES ('mastodon', 'x.test', $1, $1) RETURNING id",
+            "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+            "VALUES ('mastodon', 'x.test', $1, $1, true) RETURNING id",
             h,
         )
         for h in ("a", "b")

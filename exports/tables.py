@@ -1,0 +1,33 @@
+"""The one CSV writer: every CSV the service produces (ranking, shortlist, campaign report, payouts,
+digest attachments, and any new export) goes through ``csv_text``.
+
+Text cells that a spreadsheet would read as a formula are escaped (OWASP "CSV injection"): a cell
+starting with ``= + - @``, a tab or a carriage return (or their full-width forms) gets a leading
+apostrophe, so ``=HYPERLINK(...)`` from a crawled handle, or a promo code like ``-SUMMER``, stays text
+in Excel. Numbers (int, float, Decimal) are written as they are, so a negative amount stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: object) -> object:
+    """A cell as written: None is empty, text that could start a formula is escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([safe_cell(h) for h in header])
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
