@@ -50,7 +50,8 @@ async def campaign_with_creators(
     out = []
     for body in creators or [{}]:
         account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle) VALUES ('mastodon', 'x.test', $1, $1) "
+            "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+            "VALUES ('mastodon', 'x.test', $1, $1, true) "
             "RETURNING id",
             uuid.uuid4().hex[:10],
         )

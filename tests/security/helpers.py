@@ -32,7 +32,8 @@ async def creator(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A campaign and one creator on a bare stored account."""
     account = await conn.fetchval(
-        "INSERT INTO accounts (platform, host, external_id, handle) VALUES ('mastodon', 'x.test', $1, $1) RETURNING id",
+        "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+        "VALUES ('mastodon', 'x.test', $1, $1, true) RETURNING id",
         uuid.uuid4().hex[:10],
     )
     made = await campaign(client, tenant, **campaign_fields)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from discovery.simulator.serve import RunningSimulator, free_port
 from discovery.simulator.server import Answer, Limits, SimulatorApp
 from discovery.simulator.world import TOPICS, build_world
-from exports.tables import FORMULA_STARTS, csv_text, safe_cell
+from exports.tables import FORMULA_STARTS, NUMBER, csv_text, safe_cell
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.anyio
@@ -172,14 +172,17 @@ class TestWriter:
         read = list(csv.reader(io.StringIO(text, newline="")))[1:]
         for got, sent in zip(read, rows, strict=False):
             for g, s in zip(got, sent, strict=False):
-                assert not g.startswith(FORMULA_STARTS)
-                assert g == (("'" + s) if s.startswith(FORMULA_STARTS) else s)
+                escaped = s.startswith(FORMULA_STARTS) and not NUMBER.match(s)
+                assert not g.startswith(FORMULA_STARTS) or NUMBER.match(g)
+                assert g == (("'" + s) if escaped else s)
 
     def test_numbers_stay_numbers(self) -> None:
         from decimal import Decimal
 
         assert safe_cell(Decimal("-12.50")) == Decimal("-12.50") and safe_cell(-3) == -3 and safe_cell(None) == ""
-        assert safe_cell("-12.50") == "'-12.50"  # text that looks like a number is still text
+        # A report's money is text like "-12.50": exactly a number, which a spreadsheet reads as a number.
+        assert safe_cell("-12.50") == "-12.50" and safe_cell("+3") == "+3"
+        assert safe_cell("-12.50+1") == "'-12.50+1" and safe_cell("-1e5") == "'-1e5" and safe_cell("-") == "'-"
 
     def test_digest_attachments_use_the_same_writer(self) -> None:
         from outbound.digest import csv_bytes

@@ -40,7 +40,8 @@ class TestDetection:
         now = datetime.now(UTC)
         org = await tenancy.create_org(conn, "detect")
         account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle) VALUES ('mastodon', 'kopi.social', '1', 'ayu') "
+            "INSERT INTO accounts (platform, host, external_id, handle, shared) "
+            "VALUES ('mastodon', 'kopi.social', '1', 'ayu', true) "
             "RETURNING id"
         )
         data = CampaignIn(
