@@ -126,7 +126,12 @@ class Fetcher:
     def _classify(self, response: httpx.Response) -> str:
         status = response.status_code
         if status in (401, 403):
-            raise AuthError(f"{response.url.host} refused the request ({status}): {_error_message(response)}")
+            what = (
+                "the access token is missing, wrong or revoked"
+                if status == 401
+                else "the access token may not read this"
+            )
+            raise AuthError(f"{response.url.host} refused the request ({status} {_error_message(response)}): {what}")
         if status in RETRYABLE_STATUS:
             return f"{status} {_error_message(response)}"
         raise PermanentError(status, _error_message(response))

