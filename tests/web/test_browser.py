@@ -200,7 +200,9 @@ class TestBrowser:
         context, outside = offline_context(browser, live)
         page = context.new_page()
         page.goto(live.url + "/login")
-        page.keyboard.type(live.email)  # the email field has focus on arrival
+        # The email field has focus on arrival (autofocus); wait for it before typing.
+        page.wait_for_function("() => document.activeElement && document.activeElement.id === 'email'")
+        page.keyboard.type(live.email)
         page.keyboard.press("Tab")
         page.keyboard.type(live.password)
         page.keyboard.press("Enter")

@@ -31,6 +31,10 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         yield p
 
 
+@pytest.mark.skipif(
+    not os.environ.get("SOROT_TIMING_TESTS"),
+    reason="timing-sensitive on a shared CI machine: run with SOROT_TIMING_TESTS=1 (and bench/crawl_service.py)",
+)
 async def test_two_crawls_and_two_workers_stay_within_one_budget_and_use_it(
     pool: asyncpg.Pool, database_url: str
 ) -> None:
