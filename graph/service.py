@@ -10,6 +10,7 @@ from uuid import UUID
 import numpy as np
 
 from audience import service as audience_segments
+from graph import engine
 from graph import repository as repo
 from graph.authenticity import credibility
 from graph.build import Snapshot, build_snapshot
@@ -160,9 +161,11 @@ async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UU
 
 async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranked:
     _validate(req)
+    engine.name()  # a misconfigured engine fails before any work
     snap = await cache.get(conn, req.platform, req.window_days, org_id)
     restart = await _restart(conn, org_id, snap, req)
     target, never = await _target(conn, org_id, snap, req)
+    await engine.prepare(conn, snap, restart)
     if req.target.segment is not None:
         members = await audience_segments.segment_target(conn, snap, org_id, req.target.segment)
         target = members if target is None else target | members
