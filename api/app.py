@@ -96,7 +96,7 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     print(f"Web login: {first_user[0]} / {first_user[1]}  (shown once, keep it)", flush=True)
                 app.state.pool = pool
                 app.state.settings = settings
-                app.state.graph_cache = SnapshotCache(settings.snapshot_cache_size)
+                app.state.graph_cache = SnapshotCache(settings.snapshot_cache_size, settings.snapshots)
                 app.state.links = LruCache(settings.link_cache_size)
                 app.state.link_lookups = asyncio.Semaphore(LINK_LOOKUPS)
                 app.state.graph_slots = asyncio.Semaphore(settings.graph_concurrency)

@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, frozen=True):
     graph_queue_timeout: float = 60.0  # seconds a heavy request waits for its turn before a 503
     link_cache_size: int = 20_000  # /r/ slugs remembered (hits and misses)
     snapshot_cache_size: int = 2  # graph snapshots kept in memory
+    snapshot_dir: Path | None = None  # persisted graph snapshots (graph/store.py); None: $SOROT_HOME/snapshots
     # Reverse proxies whose X-Forwarded-For / Forwarded headers name the visitor (addresses or CIDRs).
     trusted_proxies: str = ""
     # How far a click may follow its order and still credit it: store clocks and ours differ.
@@ -60,11 +61,17 @@ class Settings(msgspec.Struct, frozen=True):
             graph_queue_timeout=float(env.get("SOROT_GRAPH_QUEUE_TIMEOUT", "60")),
             link_cache_size=int(env.get("SOROT_LINK_CACHE_SIZE", "20000")),
             snapshot_cache_size=int(env.get("SOROT_SNAPSHOT_CACHE_SIZE", "2")),
+            snapshot_dir=Path(env["SOROT_SNAPSHOT_DIR"]) if env.get("SOROT_SNAPSHOT_DIR") else None,
             trusted_proxies=env.get("SOROT_TRUSTED_PROXIES", ""),
             clock_skew_seconds=int(env.get("SOROT_CLOCK_SKEW_SECONDS", "300")),
             fx_max_age_days=int(env.get("SOROT_FX_MAX_AGE_DAYS", "7")),
             host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "4"))),
         )
+
+    @property
+    def snapshots(self) -> Path:
+        """Where graph snapshots persist: SOROT_SNAPSHOT_DIR, else $SOROT_HOME/snapshots."""
+        return self.snapshot_dir or self.home / "snapshots"
 
     @property
     def base_url(self) -> str:

@@ -4,7 +4,8 @@ Events are generated in PostgreSQL (generate_series) exactly as the service stor
 with their per-day counts, conversions in three currencies (EUR, GBP, KWD with three decimals),
 ECB-style euro rates on weekdays only (weekend orders use Friday's rate, GBP and KWD reach USD
 through cross rates), attributions, refunds. The report is asked in USD, so every conversion and
-every cost is converted.
+every cost is converted. Revenue reaches the report through the per-day rollups the database keeps as
+attributions and refunds are written (migration 0017); the generation time includes maintaining them.
 
     uv run python bench/report.py [--clicks 10000000] [--conversions 100000] [--creators 200]
 """

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from campaigns.ledger import Balance, Entry
+from campaigns.ledger import Balance, Entry, quantize
 from sql import Conn, Q
 
 
@@ -15,8 +15,11 @@ def to_entry(row: Any) -> Entry:
     d = dict(row)
     d.pop("org_id")
     d["currency"] = d["currency"].strip()
+    d["amount"] = quantize(d["amount"], d["currency"])  # NUMERIC columns carry 6 places; show the currency's own
     if d["paid_currency"]:
         d["paid_currency"] = d["paid_currency"].strip()
+        if d["paid_amount"] is not None:
+            d["paid_amount"] = quantize(d["paid_amount"], d["paid_currency"])
     return Entry(**d)
 
 
@@ -66,6 +69,8 @@ async def balances(conn: Conn, org_id: UUID, campaign_id: UUID | None, creator_i
         d["currency"] = d["currency"].strip()
         d["entries"] = int(d["entries"])
         d["earned"] = d["fees"] + d["commission"] + d["clawbacks"] + d["adjustments"]
+        for key in ("fees", "commission", "clawbacks", "adjustments", "paid", "balance", "earned"):
+            d[key] = quantize(d[key], d["currency"])
         out.append(Balance(**d))
     return out
 

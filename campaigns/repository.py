@@ -331,13 +331,11 @@ async def insert_refund(
 
 
 async def report_inputs(conn: Conn, campaign_id: UUID, model: str, start: date, end: date) -> dict[str, Any]:
-    since = datetime.combine(start, time(), UTC)
-    until = datetime.combine(end + timedelta(days=1), time(), UTC)
     clicks = {
         r["creator_id"]: (int(r["clicks"]), int(r["human"]), int(r["uniq"]))
         for r in await conn.fetch(Q["campaigns.report_clicks"], campaign_id, start, end)
     }
-    credits = list(await conn.fetch(Q["campaigns.report_credits"], campaign_id, model, since, until))
+    credits = list(await conn.fetch(Q["campaigns.report_credits"], campaign_id, model, start, end))
     reach: dict[UUID | None, int] = {
         r["creator_id"]: int(r["reach"]) for r in await conn.fetch(Q["campaigns.report_reach"], campaign_id)
     }
@@ -345,6 +343,13 @@ async def report_inputs(conn: Conn, campaign_id: UUID, model: str, start: date, 
         r["creator_id"]: int(r["engagements"]) for r in await conn.fetch(Q["campaigns.report_engagements"], campaign_id)
     }
     return {"clicks": clicks, "credits": credits, "reach": reach, "engagements": engagements}
+
+
+async def report_credits_raw(conn: Conn, campaign_id: UUID, model: str, start: date, end: date) -> list[Any]:
+    """The report's credits recomputed from the raw rows: what the rollup must equal (a check, not a read path)."""
+    since = datetime.combine(start, time(), UTC)
+    until = datetime.combine(end + timedelta(days=1), time(), UTC)
+    return list(await conn.fetch(Q["campaigns.report_credits_raw"], campaign_id, model, since, until))
 
 
 async def timeseries_clicks(conn: Conn, campaign_id: UUID, start: date, end: date) -> list[Any]:

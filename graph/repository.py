@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,20 +13,21 @@ from uuid import UUID
 import msgspec
 import polars as pl
 
+from graph import store
 from graph.models import Shortlist, ShortlistPick
 from sql import Conn, Q, fetch_one
 from sql.errors import NotFoundError
 
-ACCOUNT_SCHEMA = {
-    "id": pl.Int64,
-    "opted_out": pl.Boolean,
-    "has_avatar": pl.Boolean,
-    "empty_bio": pl.Boolean,
-    "followers_count": pl.Int64,
-    "following_count": pl.Int64,
-    "posts_count": pl.Int64,
-    "created_epoch": pl.Int64,
-}
+
+@dataclass(frozen=True)
+class Mark:
+    """What the per-request freshness check reads (graph.snapshot_mark)."""
+
+    seq: int  # the change log's last seq
+    running: tuple[str, ...]  # transactions in flight now (xids as text)
+    finished: int  # of the transactions in flight at the last refresh, how many have ended since
+    own: bool  # this transaction changed the graph (not committed: never persisted)
+    me: str | None  # this transaction's xid, if it has one
 
 
 async def _frame(conn: Conn, query: str, schema: dict[str, Any], *args: object) -> pl.DataFrame:
@@ -38,30 +40,53 @@ async def _frame(conn: Conn, query: str, schema: dict[str, Any], *args: object) 
     return pl.read_csv(buf, schema=schema)
 
 
-# ``org_id`` in every read below: only accounts that org may see (its own crawls' and the shared
-# public index, minus what it hid); None reads the shared public index alone.
+# Snapshot tables as COPY reads them: booleans as text, times as integer microseconds (graph/store.py
+# has the file contract these become).
+_READ = {name: {**schema} for name, schema in store.SCHEMAS.items()}
+_READ["interactions"]["at"] = pl.Int64
+_PRESENT = {"present": pl.Boolean}
 
 
-async def fingerprint(conn: Conn, org_id: UUID | None, platform: str) -> tuple[Any, ...]:
-    return tuple(await fetch_one(conn, Q["graph.fingerprint"], platform, org_id))
+def _typed(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    if name == "interactions":
+        frame = frame.with_columns(pl.col("at").cast(pl.Datetime("us", "UTC")))
+    return frame
 
 
-async def load_frames(
-    conn: Conn, org_id: UUID | None, platform: str, since: datetime | None
-) -> tuple[pl.DataFrame, ...]:
-    accounts = await _frame(conn, Q["graph.snapshot_accounts"], ACCOUNT_SCHEMA, platform, org_id)
-    follows = await _frame(
-        conn, Q["graph.snapshot_follows"], {"follower_id": pl.Int64, "followee_id": pl.Int64}, platform, org_id
-    )
-    interactions = await _frame(
-        conn,
-        Q["graph.snapshot_interactions"],
-        {"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String},
-        platform,
-        since,
-        org_id,
-    )
-    return accounts, follows, interactions
+async def snapshot_identity(conn: Conn) -> tuple[store.Identity, int]:
+    """This database's identity, and the seq up to which the change log was pruned."""
+    row = await fetch_one(conn, Q["graph.snapshot_identity"])
+    return store.Identity(row["system"], row["name"], int(row["oid"]), row["instance"]), int(row["pruned_through"])
+
+
+async def snapshot_mark(conn: Conn, running: tuple[str, ...]) -> Mark:
+    row = await fetch_one(conn, Q["graph.snapshot_mark"], list(running))
+    return Mark(int(row["seq"]), tuple(row["running"]), int(row["finished"]), bool(row["own"]), row["me"])
+
+
+async def load_store(conn: Conn, platform: str) -> dict[str, pl.DataFrame]:
+    """A platform's whole snapshot, read from the tables."""
+    out = {}
+    for name in store.TABLES:
+        out[name] = _typed(name, await _frame(conn, Q[f"graph.store_{name}"], _READ[name], platform))
+    return out
+
+
+async def load_delta(conn: Conn, platform: str, since: store.Watermark) -> store.Delta:
+    """The current rows of every key changed after ``since`` (present = false: gone from the platform)."""
+    out = {}
+    args = (since.seq, list(since.running), platform)
+    for name in store.TABLES:
+        schema = {**_READ[name], **_PRESENT}
+        out[name] = _typed(name, await _frame(conn, Q[f"graph.changed_{name}"], schema, *args))
+    return store.Delta(**out)
+
+
+async def changes_since(conn: Conn, since: store.Watermark) -> tuple[int, bool]:
+    """How many changes were logged after ``since``, and whether a table was truncated meanwhile."""
+    args = (since.seq, list(since.running))
+    count = int(await conn.fetchval(Q["graph.changes_count"], *args))
+    return count, bool(await conn.fetchval(Q["graph.changes_truncated"], *args))
 
 
 async def topic_counts(

@@ -12,7 +12,7 @@ import numpy as np
 from audience import service as audience_segments
 from graph import repository as repo
 from graph.authenticity import credibility
-from graph.build import Snapshot, build_snapshot
+from graph.build import Snapshot
 from graph.models import (
     COMPONENTS,
     Audience,
@@ -30,46 +30,15 @@ from graph.overlap import incidence, overlap
 from graph.ranking import FOLLOWER_SAMPLE, follower_communities
 from graph.scoring import Evidence, Ranked, coverage, finish, prepare, subset_pool
 from graph.shortlist import Plan, shortlist
+from graph.snapshots import SnapshotCache as SnapshotCache  # re-exported: callers build the cache from here
 from sql import Conn
 from sql.errors import NotFoundError, ValidationError
 
 MAX_OVERLAP_IDS = 200
 TOP_COMMUNITIES = 5
-DEFAULT_WINDOW_DAYS = 90
 # Default fee model when a creator's fee is not given: $10 per 1,000 followers, at least $50.
 FEE_PER_THOUSAND = Decimal("10")
 MIN_FEE = Decimal("50")
-
-
-class SnapshotCache:
-    """Snapshots per platform and window, rebuilt when the stored data changed; at most
-    ``max_entries`` kept (least recently used dropped), since each can take hundreds of MB."""
-
-    def __init__(self, max_entries: int = 2) -> None:
-        self._snapshots: dict[tuple[UUID | None, str, int], tuple[tuple[object, ...], Snapshot]] = {}
-        self._lock = asyncio.Lock()
-        self.max_entries = max(1, max_entries)
-
-    async def get(
-        self, conn: Conn, platform: str, window_days: int = DEFAULT_WINDOW_DAYS, org_id: UUID | None = None
-    ) -> Snapshot:
-        """Only accounts ``org_id`` may see are in its graph (None: the shared public index alone).
-        The graph of follows and of the interactions of the last ``window_days`` (whole UTC days)."""
-        async with self._lock:
-            today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-            mark = (*await repo.fingerprint(conn, org_id, platform), today)
-            key = (org_id, platform, window_days)
-            cached = self._snapshots.pop(key, None)  # popped: re-inserted last, or freed before a rebuild
-            if cached and cached[0] == mark:
-                self._snapshots[key] = cached
-                return cached[1]
-            del cached
-            frames = await repo.load_frames(conn, org_id, platform, today - timedelta(days=window_days))
-            snap = await asyncio.to_thread(build_snapshot, platform, datetime.now(UTC), *frames)
-            self._snapshots[key] = (mark, snap)
-            while len(self._snapshots) > self.max_entries:
-                del self._snapshots[next(iter(self._snapshots))]
-            return snap
 
 
 def _check_platform(platform: str) -> None:

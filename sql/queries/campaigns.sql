@@ -228,6 +228,21 @@ SELECT creator_id, sum(clicks)::bigint AS clicks, sum(human)::bigint AS human, s
 FROM click_daily WHERE campaign_id = $1 AND day BETWEEN $2 AND $3 GROUP BY creator_id;
 
 -- name: report_credits
+-- Paid conversions credited to a campaign's creators under one model, with their refunds, from the rollups
+-- (migration 0017). Orders credited to one creator alone come summed per creator, share, currency and day
+-- (``orders`` of them, no conversion id): splitting them is trivial and the day's rate applies to the sum
+-- exactly. An order with several credits comes as one row per credit, every credit of it under that model
+-- (``mine`` marks this campaign's), so it is split over all of them exactly; its rows are adjacent.
+SELECT true AS mine, creator_id, share, NULL::uuid AS conversion_id, amount, currency, day, refunded, orders
+FROM credit_daily WHERE campaign_id = $1 AND model = $2 AND day BETWEEN $3 AND $4
+UNION ALL
+SELECT a.campaign_id = $1, a.creator_id, a.share, s.conversion_id, s.amount, s.currency, s.day, s.refunded, 1
+FROM credit_state s JOIN attributions a ON a.conversion_id = s.conversion_id AND a.model = $2
+WHERE s.campaign_id = $1 AND s.model = $2 AND s.creator_id IS NULL AND s.day BETWEEN $3 AND $4
+ORDER BY conversion_id NULLS FIRST, mine, creator_id, currency, day;
+
+-- name: report_credits_raw
+-- report_credits computed from the raw rows (what the rollup must always equal; the tests compare them).
 -- Paid conversions credited to a campaign's creators under one model, with their refunds. An order credited
 -- to one creator alone (the common case) is summed per creator, currency and day (``orders`` of them, no
 -- conversion id): splitting it is trivial and its day's rate applies to the sum exactly. An order with several

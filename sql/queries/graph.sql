@@ -1,39 +1,99 @@
--- name: fingerprint
--- Changes whenever a crawl stores something new for the platform, or what org $2 may see changes:
--- snapshots are rebuilt then.
-SELECT (SELECT count(*) FROM accounts WHERE platform = $1) AS accounts,
-       (SELECT max(fetched_at) FROM accounts WHERE platform = $1) AS accounts_at,
-       (SELECT count(*) FROM accounts WHERE platform = $1 AND shared) AS shared,
-       (SELECT count(*) FROM follows) AS follows,
-       (SELECT count(*) FROM interactions) AS interactions,
-       (SELECT max(fetched_at) FROM posts) AS posts_at,
-       (SELECT count(*) FROM account_visibility WHERE org_id = $2) AS visible,
-       (SELECT max(greatest(seen_at, hidden_at)) FROM account_visibility WHERE org_id = $2) AS visible_at;
+-- name: snapshot_identity
+-- Which database a snapshot on disk belongs to: the cluster, this database (a clone made from a
+-- template copies graph_meta, not its oid), and the change log's pruning point.
+SELECT (SELECT system_identifier FROM pg_control_system())::text AS system, current_database() AS name,
+       (SELECT oid FROM pg_database WHERE datname = current_database())::bigint AS oid,
+       m.instance::text AS instance, m.pruned_through
+FROM graph_meta m;
 
--- name: snapshot_accounts
--- Accounts org $2 may see: its own crawls' (unless it hid them) and the shared public index.
--- Every snapshot query below is cut to the same set, so no org ranks with another org's data.
-SELECT a.id, a.opted_out::text, a.has_avatar::text, (coalesce(btrim(a.bio), '') = '')::text AS empty_bio,
-       a.followers_count, a.following_count, a.posts_count, extract(epoch FROM a.created_at)::bigint AS created_epoch
-FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
-WHERE a.platform = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL);
+-- name: snapshot_mark
+-- The per-request freshness check: the change log's last seq (an index lookup), the transactions
+-- still running now (their changes may carry lower seqs), how many of the running ones recorded
+-- at the last refresh ($1) have finished since, and whether this transaction changed the graph.
+SELECT coalesce((SELECT max(seq) FROM graph_changes), 0) AS seq,
+       ARRAY(SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) x
+             WHERE x IS DISTINCT FROM pg_current_xact_id_if_assigned()) AS running,
+       (SELECT count(*) FROM unnest($1::text[]) r WHERE pg_xact_status(r::xid8) IS DISTINCT FROM 'in progress')
+           AS finished,
+       EXISTS (SELECT 1 FROM graph_changes WHERE xid = pg_current_xact_id_if_assigned()) AS own,
+       pg_current_xact_id_if_assigned()::text AS me;
 
--- name: snapshot_follows
-WITH vis AS MATERIALIZED (
-    SELECT a.id FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
-    WHERE a.platform = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
-)
+-- name: store_accounts
+-- A platform's accounts as a snapshot keeps them (graph/store.py has the file contract).
+SELECT id, shared::text, opted_out::text, has_avatar::text, (coalesce(btrim(bio), '') = '')::text AS empty_bio,
+       followers_count, following_count, posts_count, extract(epoch FROM created_at)::bigint AS created_epoch
+FROM accounts WHERE platform = $1;
+
+-- name: store_follows
 SELECT f.follower_id, f.followee_id
-FROM follows f JOIN vis b ON b.id = f.followee_id JOIN vis a ON a.id = f.follower_id;
+FROM follows f JOIN accounts a ON a.id = f.follower_id JOIN accounts b ON b.id = f.followee_id
+WHERE a.platform = $1 AND b.platform = $1;
 
--- name: snapshot_interactions
-WITH vis AS MATERIALIZED (
-    SELECT a.id FROM accounts a LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $3
-    WHERE a.platform = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
+-- name: store_interactions
+-- Interactions on posts not deleted, timed by the interaction or else by its post (microseconds).
+SELECT i.actor_id, i.post_id, i.author_id, i.kind,
+       (extract(epoch FROM coalesce(i.at, p.created_at)) * 1000000)::bigint AS at
+FROM interactions i JOIN posts p ON p.id = i.post_id
+JOIN accounts a ON a.id = i.actor_id JOIN accounts b ON b.id = i.author_id
+WHERE a.platform = $1 AND b.platform = $1 AND p.deleted_at IS NULL;
+
+-- name: store_visibility
+SELECT v.org_id, v.account_id, (v.hidden_at IS NOT NULL)::text AS hidden
+FROM account_visibility v JOIN accounts a ON a.id = v.account_id
+WHERE a.platform = $1;
+
+-- name: changes_truncated
+-- Whether a table was truncated since the watermark ($1 seq, $2 transactions running then).
+SELECT EXISTS (SELECT 1 FROM graph_changes WHERE tbl = 'T' AND (seq > $1 OR xid = ANY ($2::text[]::xid8[])));
+
+-- name: changes_count
+SELECT count(*) FROM graph_changes WHERE seq > $1 OR xid = ANY ($2::text[]::xid8[]);
+
+-- name: changed_accounts
+-- The current rows of accounts changed since the watermark; present = false: gone from platform $3.
+WITH k AS (
+    SELECT DISTINCT a AS id FROM graph_changes
+    WHERE tbl = 'a' AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
 )
-SELECT i.actor_id, i.author_id, i.kind
-FROM interactions i JOIN vis b ON b.id = i.author_id JOIN vis a ON a.id = i.actor_id JOIN posts p ON p.id = i.post_id
-WHERE p.deleted_at IS NULL AND ($2::timestamptz IS NULL OR coalesce(i.at, p.created_at) >= $2);
+SELECT k.id, (a.id IS NOT NULL)::text AS present, a.shared::text, a.opted_out::text, a.has_avatar::text,
+       (coalesce(btrim(a.bio), '') = '')::text AS empty_bio, a.followers_count, a.following_count, a.posts_count,
+       extract(epoch FROM a.created_at)::bigint AS created_epoch
+FROM k LEFT JOIN accounts a ON a.id = k.id AND a.platform = $3;
+
+-- name: changed_follows
+WITH k AS (
+    SELECT DISTINCT a, b FROM graph_changes
+    WHERE tbl = 'f' AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
+)
+SELECT k.a AS follower_id, k.b AS followee_id, coalesce(x.platform = $3 AND y.platform = $3, false)::text AS present
+FROM k LEFT JOIN follows f ON f.followee_id = k.b AND f.follower_id = k.a
+LEFT JOIN accounts x ON x.id = f.follower_id LEFT JOIN accounts y ON y.id = f.followee_id;
+
+-- name: changed_interactions
+-- Interactions changed since the watermark, and every interaction on a post whose deletion or time changed.
+WITH ch AS (
+    SELECT tbl, a, b, kind FROM graph_changes
+    WHERE tbl IN ('i', 'p') AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
+), k AS (
+    SELECT a AS actor_id, b AS post_id, kind FROM ch WHERE tbl = 'i'
+    UNION
+    SELECT i.actor_id, i.post_id, i.kind FROM ch JOIN interactions i ON i.post_id = ch.a WHERE ch.tbl = 'p'
+)
+SELECT k.actor_id, k.post_id, i.author_id, k.kind,
+       (extract(epoch FROM coalesce(i.at, p.created_at)) * 1000000)::bigint AS at,
+       coalesce(x.platform = $3 AND y.platform = $3 AND p.deleted_at IS NULL, false)::text AS present
+FROM k LEFT JOIN interactions i ON i.post_id = k.post_id AND i.actor_id = k.actor_id AND i.kind = k.kind
+LEFT JOIN posts p ON p.id = i.post_id
+LEFT JOIN accounts x ON x.id = i.actor_id LEFT JOIN accounts y ON y.id = i.author_id;
+
+-- name: changed_visibility
+WITH k AS (
+    SELECT DISTINCT org_id, a AS account_id FROM graph_changes
+    WHERE tbl = 'v' AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
+)
+SELECT k.org_id, k.account_id, (v.hidden_at IS NOT NULL)::text AS hidden, (x.id IS NOT NULL)::text AS present
+FROM k LEFT JOIN account_visibility v ON v.org_id = k.org_id AND v.account_id = k.account_id
+LEFT JOIN accounts x ON x.id = v.account_id AND x.platform = $3;
 
 -- name: topic_counts
 -- How often each account posted the topic's hashtags or keywords: the restart weights of topic_rank.

@@ -93,7 +93,8 @@ class TestDeliverables:
 
         # 60% of the 2,000 MYR fee is owed; pay it in IDR at a stated rate.
         [b] = (await client.get(f"/v1/payouts/balances?campaign_id={cid}", headers=tenant.headers("finance"))).json()
-        assert (Decimal(b["fees"]), Decimal(b["balance"]), Decimal(b["paid"])) == (Decimal(1200), Decimal(1200), 0)
+        # Amounts carry MYR's own two decimals, not the NUMERIC column's six.
+        assert (b["fees"], b["balance"], b["paid"], b["earned"]) == ("1200.00", "1200.00", "0.00", "1200.00")
         pay = f"/v1/campaigns/{cid}/creators/{creator['id']}/payouts"
         r = await client.post(pay, headers=tenant.headers(), json={"reference": "TRF-1"})
         assert r.status_code == 422 and r.json()["field"] == "rate"  # paid in IDR: the rate must be stated
@@ -101,13 +102,13 @@ class TestDeliverables:
         r = await client.post(pay, headers=tenant.headers(), json=body)
         assert r.status_code == 201, r.text
         entry = r.json()
-        assert Decimal(entry["amount"]) == -1200 and entry["paid_currency"] == "IDR"
-        assert Decimal(entry["paid_amount"]) == Decimal("4380300.00") and entry["effective_at"].startswith("2026-11-30")
+        assert entry["amount"] == "-1200.00" and entry["paid_currency"] == "IDR"
+        assert entry["paid_amount"] == "4380300.00" and entry["effective_at"].startswith("2026-11-30")
         assert (await client.post(pay, headers=tenant.headers(), json=body)).status_code == 409  # same reference
         totals = (await client.get("/v1/payouts/totals", headers=tenant.headers("finance"))).json()
-        assert [(t["campaign_id"], t["currency"], Decimal(t["earned"]), Decimal(t["paid"])) for t in totals] == [
-            (cid, "MYR", 1200, 1200),
-            (None, "MYR", 1200, 1200),
+        assert [(t["campaign_id"], t["currency"], t["earned"], t["paid"]) for t in totals] == [
+            (cid, "MYR", "1200.00", "1200.00"),
+            (None, "MYR", "1200.00", "1200.00"),
         ]
         r = await client.post(pay, headers=tenant.headers(), json={"reference": "TRF-2", "rate": "3650"})
         assert r.status_code == 422  # nothing left to pay

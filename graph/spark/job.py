@@ -1,0 +1,395 @@
+"""The Spark graph job: the ranking's graph metrics from snapshot Parquet files, written as Parquet.
+
+Input: a snapshot directory (``accounts.parquet``, ``follows.parquet``, ``interactions.parquet``,
+``manifest.json`` with ``built_at``), as the snapshot store writes it. Output directory:
+
+- ``metrics.parquet``: id, pagerank, in_degree, core_number (``--metrics``) and topic_rank (``--restart``);
+- ``audience.parquet``: a candidate's audience statistics (``--candidates``, optionally ``--target``).
+
+The semantics are the in-process engine's (graph/centrality.py, graph/ranking.py): PageRank with
+networkx's rules, stopping at the same L1 change; core numbers of the directed follows with
+self-loops ignored and a reciprocal pair counted twice. Joins and aggregations are DataFrame
+operations; the iterations keep the node vector on the driver and the edges in cached blocks
+(graph/spark/blocks.py), so an iteration is one pass over the edges and never grows a plan.
+
+Run it with ``spark-submit --py-files sorot.zip graph/spark/job.py SNAPSHOT OUT --metrics`` or
+``python -m graph.spark.job`` (local mode, or the master in SOROT_SPARK_MASTER).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from graph import authenticity as au
+from graph.build import FOLLOW_WEIGHT, INTERACTION_WEIGHTS
+from graph.centrality import ALPHA, L1_TOLERANCE, ConvergenceError
+from graph.spark import blocks
+
+if TYPE_CHECKING:
+    from pyspark import RDD
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+# Above this many floats the node vector goes to the tasks as a broadcast, below it inside the closure.
+BROADCAST_MIN = 100_000
+MAX_ITER = 200
+WILSON_Z = 1.959964
+
+
+@dataclass
+class Request:
+    snapshot: str  # directory (any URI Spark reads: file://, hdfs://, s3a://)
+    out: str
+    metrics: bool = True  # pagerank, in_degree, core_number
+    restart: str | None = None  # Parquet (account_id, n): topic_rank's restart weights
+    candidates: str | None = None  # Parquet (id): accounts to compute audience statistics for
+    target: str | None = None  # Parquet (id): the target audience
+    built_at: datetime | None = None  # default: the manifest's
+
+
+@dataclass
+class Report:
+    nodes: int = 0
+    edges: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    iterations: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Graph:
+    spark: SparkSession
+    accounts: DataFrame
+    follows: DataFrame
+    interactions: DataFrame
+    ids: np.ndarray  # sorted account ids: dense index = position
+    built_at: datetime
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.size)
+
+    def dense(self, table: pa.Table, column: str) -> np.ndarray:
+        index: np.ndarray = np.searchsorted(self.ids, table.column(column).to_numpy().astype(np.int64))
+        return index
+
+
+def load(spark: SparkSession, snapshot: str, built_at: datetime | None = None) -> Graph:
+    from pyspark.sql import functions as F
+
+    base = snapshot.rstrip("/")
+    accounts = spark.read.parquet(f"{base}/accounts.parquet")
+    follows = spark.read.parquet(f"{base}/follows.parquet").select("follower_id", "followee_id")
+    interactions = spark.read.parquet(f"{base}/interactions.parquet").select("actor_id", "author_id", "kind")
+    if built_at is None:
+        manifest = spark.read.json(f"{base}/manifest.json", multiLine=True).first()
+        if manifest is None:
+            raise ValueError(f"{base}/manifest.json is empty")
+        built_at = datetime.fromisoformat(str(manifest["built_at"]))
+    ids = np.sort(accounts.select(F.col("id").cast("long")).toArrow().column("id").to_numpy())
+    return Graph(spark, accounts, follows, interactions, ids, built_at)
+
+
+def _pack(df: DataFrame, g: Graph) -> RDD[blocks.Block]:
+    """(row, col, val) rows -> cached CSR blocks of contiguous row ranges."""
+    ids = g.spark.sparkContext.broadcast(g.ids)
+    n = g.n
+    parts = int(g.spark.conf.get("spark.sql.shuffle.partitions") or 4)
+
+    def pack(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return blocks.pack(batches, ids.value)
+
+    packed = df.repartitionByRange(parts, "row").mapInArrow(pack, blocks.BLOCK_DDL)
+    rdd = packed.rdd.map(lambda r: blocks.unpack(r, n)).cache()
+    rdd.count()
+    return rdd
+
+
+def _each(
+    rdd: RDD[blocks.Block], x: np.ndarray, fn: Callable[[blocks.Block, np.ndarray], tuple[int, np.ndarray]]
+) -> list[tuple[int, np.ndarray]]:
+    """``fn(block, x)`` on every block; ``x`` shipped in the closure or, when large, as a broadcast."""
+    if x.size < BROADCAST_MIN:
+        return rdd.map(lambda b: fn(b, x)).collect()
+    shared = rdd.context.broadcast(x)
+    try:
+        return rdd.map(lambda b: fn(b, shared.value)).collect()
+    finally:
+        shared.destroy()
+
+
+def _weight(kind: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    pairs = [F.lit(v) for k, w in INTERACTION_WEIGHTS.items() for v in (k, w)]
+    return F.coalesce(F.create_map(*pairs)[kind], F.lit(0.0))
+
+
+def pagerank(g: Graph, restarts: list[np.ndarray | None], report: Report) -> np.ndarray:
+    """PageRank for each restart vector (None: uniform) at once, one column each; n x len(restarts).
+
+    As graph.centrality.pagerank: x <- alpha (Q^T x + dangling mass x p) + (1 - alpha) p from a uniform
+    start; a column is final at the first iteration whose L1 change is below the tolerance.
+    """
+    from pyspark.sql import functions as F
+
+    n, m = g.n, len(restarts)
+    if n == 0:
+        return np.zeros((0, m))
+    edges = g.follows.select(
+        F.col("follower_id").alias("src"), F.col("followee_id").alias("dst"), F.lit(FOLLOW_WEIGHT).alias("w")
+    ).unionByName(
+        g.interactions.where(F.col("actor_id") != F.col("author_id")).select(
+            F.col("actor_id").alias("src"), F.col("author_id").alias("dst"), _weight(F.col("kind")).alias("w")
+        )
+    )
+    out = edges.groupBy("src").agg(F.sum("w").alias("out")).where(F.col("out") > 0).cache()
+    normalised = edges.join(out, "src").select(
+        F.col("dst").alias("row"), F.col("src").alias("col"), (F.col("w") / F.col("out")).alias("val")
+    )
+    started = time.perf_counter()
+    rdd = _pack(normalised, g)
+    report.edges = int(rdd.map(lambda b: b[1].nnz).sum())
+    dangling = np.ones(n, dtype=bool)
+    dangling[g.dense(out.select("src").toArrow(), "src")] = False
+    out.unpersist()
+    p = np.empty((n, m))
+    for j, r in enumerate(restarts):
+        if r is None:
+            p[:, j] = 1.0 / n
+        elif not r.sum() > 0:
+            raise ValueError("personalization must have a positive sum")
+        else:
+            p[:, j] = r / r.sum()
+    x = np.full((n, m), 1.0 / n)
+    result = np.empty((n, m))
+    active = np.arange(m)
+    try:
+        for it in range(1, MAX_ITER + 1):
+            last = x[:, active]
+            qx = blocks.assemble(_each(rdd, last, blocks.multiply), n, active.size)
+            pa_ = p[:, active]
+            x_new = ALPHA * (qx + last[dangling].sum(axis=0) * pa_) + (1 - ALPHA) * pa_
+            done = np.abs(x_new - last).sum(axis=0) < L1_TOLERANCE
+            result[:, active[done]] = x_new[:, done]
+            x[:, active] = x_new
+            active = active[~done]
+            if active.size == 0:
+                report.iterations["pagerank"] = it
+                report.seconds["pagerank"] = time.perf_counter() - started
+                return result
+    finally:
+        rdd.unpersist()
+    raise ConvergenceError(f"PageRank did not converge in {MAX_ITER} iterations")
+
+
+def core_numbers(g: Graph, report: Report) -> np.ndarray:
+    """Exact k-core numbers by repeated h-index steps over the symmetrised follows (multiplicities kept)."""
+    from pyspark.sql import functions as F
+
+    started = time.perf_counter()
+    pairs = (
+        g.follows.where(F.col("follower_id") != F.col("followee_id"))
+        .select(F.col("follower_id").alias("a"), F.col("followee_id").alias("b"))
+        .distinct()
+    )
+    both = pairs.select(F.col("a").alias("row"), F.col("b").alias("col")).unionByName(
+        pairs.select(F.col("b").alias("row"), F.col("a").alias("col"))
+    )
+    rdd = _pack(both.withColumn("val", F.lit(1.0)), g)
+    try:
+        estimate = blocks.assemble(rdd.map(blocks.row_sums).collect(), g.n).astype(np.int64)
+        for it in range(1, g.n + 2):
+            step = blocks.assemble(_each(rdd, estimate, blocks.h_step), g.n, dtype=np.int64)
+            if np.array_equal(step, estimate):
+                report.iterations["core"] = it
+                report.seconds["core"] = time.perf_counter() - started
+                return estimate
+            estimate = step
+    finally:
+        rdd.unpersist()
+    raise RuntimeError("core numbers did not settle")  # cannot happen: estimates only fall, and are >= 0
+
+
+def in_degree(g: Graph) -> np.ndarray:
+    counts = g.follows.groupBy("followee_id").count().toArrow()
+    out = np.zeros(g.n, dtype=np.int64)
+    out[g.dense(counts, "followee_id")] = counts.column("count").to_numpy()
+    return out
+
+
+def restart_vector(g: Graph, path: str) -> np.ndarray:
+    """Restart weights per account from Parquet (account_id, n); accounts outside the snapshot dropped."""
+    table = g.spark.read.parquet(path).select("account_id", "n").toArrow()
+    account = table.column("account_id").to_numpy().astype(np.int64)
+    idx = g.dense(table, "account_id")
+    known = (idx < g.n) & (g.ids[np.minimum(idx, max(g.n - 1, 0))] == account) if g.n else idx < 0
+    vector = np.zeros(g.n)
+    np.add.at(vector, idx[known], table.column("n").to_numpy().astype(np.float64)[known])
+    return vector
+
+
+def suspicion(g: Graph) -> DataFrame:
+    """id, suspect: graph/authenticity.py's suspicion, as DataFrame operations."""
+    from pyspark.sql import functions as F
+
+    cutoff = int((g.built_at - timedelta(days=au.NEW_ACCOUNT_DAYS)).timestamp())
+    following = F.coalesce(F.col("following_count"), F.lit(0))
+    engaged = g.interactions.select(F.col("actor_id").alias("id")).distinct().withColumn("engaged", F.lit(True))
+    a = g.accounts.join(engaged, "id", "left").select(
+        "id",
+        (following > au.MASS_FOLLOWING).alias("mass_following"),
+        (F.coalesce(F.col("posts_count"), F.lit(-1)) == 0).alias("no_posts"),
+        (~F.coalesce(F.col("has_avatar"), F.lit(True)) & F.coalesce(F.col("empty_bio"), F.lit(False))).alias(
+            "default_profile"
+        ),
+        ((F.coalesce(F.col("created_epoch"), F.lit(0)) > cutoff) & (following > au.NEW_HIGH_FOLLOWING)).alias(
+            "new_high_following"
+        ),
+        ((F.coalesce(F.col("posts_count"), F.lit(-1)) == 0) & F.col("engaged").isNull() & (following > 0)).alias(
+            "silent"
+        ),
+    )
+    silent = a.select(F.col("id").alias("follower_id"), "silent")
+    f = g.follows.join(silent, "follower_id", "left")
+    targets = (
+        f.groupBy(F.col("followee_id").alias("id"))
+        .agg(F.count(F.lit(1)).alias("followers"), F.sum(F.col("silent").cast("long")).alias("silent_followers"))
+        .where(
+            (F.col("silent_followers") >= au.FARM_TARGET_MIN_FOLLOWERS)
+            & (F.col("silent_followers") / F.col("followers") >= au.FARM_TARGET_BOT_SHARE)
+        )
+        .select(F.col("id").alias("followee_id"), F.lit(True).alias("target"))
+    )
+    on_target = (
+        g.follows.join(targets, "followee_id", "left")
+        .groupBy(F.col("follower_id").alias("id"))
+        .agg(F.count(F.lit(1)).alias("following"), F.count("target").alias("on_target"))
+    )
+    member = (
+        F.col("silent")
+        & (F.coalesce(F.col("on_target"), F.lit(0)) >= 1)
+        & (F.coalesce(F.col("on_target") / F.col("following"), F.lit(0.0)) >= au.FARM_MEMBER_TARGET_SHARE)
+    )
+    reasons = F.col("mass_following") | F.col("no_posts") | F.col("default_profile") | F.col("new_high_following")
+    return a.join(on_target, "id", "left").select("id", (reasons | member).alias("suspect"))
+
+
+def audience(g: Graph, candidates: DataFrame, target: DataFrame | None) -> DataFrame:
+    """graph.ranking.audience_stats for each candidate: counts over its distinct stored followers."""
+    from pyspark.sql import functions as F
+
+    flags = suspicion(g).join(g.accounts.select("id", "following_count"), "id")
+    if target is not None:
+        target = target.select("id").distinct().join(g.accounts.select("id"), "id")
+        target_size = max(target.count(), 1)
+        flags = flags.join(target.withColumn("in_target", F.lit(True)), "id", "left")
+    else:
+        flags = flags.withColumn("in_target", F.lit(None).cast("boolean"))
+    credible = ~F.col("suspect")
+    known = F.col("following_count").isNotNull()
+    follows = g.follows.select(F.col("followee_id").alias("cand"), F.col("follower_id").alias("id")).distinct()
+    counted = (
+        candidates.select(F.col("id").alias("cand"))
+        .distinct()
+        .join(follows, "cand")
+        .join(flags, "id")
+        .groupBy("cand")
+        .agg(
+            F.count(F.lit(1)).alias("followers"),
+            F.sum(credible.cast("long")).alias("credible"),
+            F.sum(known.cast("long")).alias("known"),
+            F.sum((known & (F.col("following_count") < au.MASS_FOLLOWING)).cast("long")).alias("reachable"),
+            F.sum((credible & F.coalesce(F.col("in_target"), F.lit(False))).cast("long")).alias("targeted"),
+        )
+    )
+    zero = F.lit(0).cast("long")
+    c = candidates.select(F.col("id").alias("cand")).distinct().join(counted, "cand", "left")
+    c = c.select(
+        "cand",
+        *(F.coalesce(F.col(k), zero).alias(k) for k in ("followers", "credible", "known", "reachable", "targeted")),
+    )
+    nan = F.lit(float("nan"))
+    n, k = F.col("followers").cast("double"), F.col("credible").cast("double")
+    z2 = WILSON_Z * WILSON_Z
+    p = k / n
+    denom = 1 + F.lit(z2) / n
+    centre = (p + F.lit(z2) / (2 * n)) / denom
+    half = WILSON_Z * F.sqrt(p * (1 - p) / n + F.lit(z2) / (4 * n * n)) / denom
+    in_target = F.col("targeted") if target is not None else F.col("credible")
+    return c.select(
+        F.col("cand").alias("id"),
+        "followers",
+        "credible",
+        F.when(n > 0, k / n).otherwise(0.0).alias("authenticity"),
+        F.when(n > 0, F.greatest(F.lit(0.0), centre - half)).otherwise(0.0).alias("low"),
+        F.when(n > 0, F.least(F.lit(1.0), centre + half)).otherwise(1.0).alias("high"),
+        F.when(F.col("known") > 0, F.col("reachable") / F.col("known")).otherwise(nan).alias("reachability"),
+        (F.when(k > 0, F.col("targeted") / k).otherwise(0.0) if target is not None else nan).alias("fit"),
+        (F.col("targeted") / F.lit(float(target_size)) if target is not None else nan).alias("coverage"),
+        in_target.cast("double").alias("in_target"),
+    )
+
+
+def run(spark: SparkSession, req: Request) -> Report:
+    from pyspark.sql import functions as F
+
+    report = Report()
+    started = time.perf_counter()
+    g = load(spark, req.snapshot, req.built_at)
+    report.nodes = g.n
+    out = req.out.rstrip("/")
+    columns: dict[str, Any] = {"id": g.ids}
+    restarts: list[np.ndarray | None] = []
+    if req.metrics:
+        restarts.append(None)
+    if req.restart:
+        restarts.append(restart_vector(g, req.restart))
+    if restarts:
+        ranks = pagerank(g, restarts, report)
+        if req.metrics:
+            columns["pagerank"] = ranks[:, 0]
+        if req.restart:
+            columns["topic_rank"] = ranks[:, -1]
+    if req.metrics:
+        columns["in_degree"] = in_degree(g)
+        columns["core_number"] = core_numbers(g, report)
+    if len(columns) > 1:
+        table = pa.table(columns)
+        spark.createDataFrame(table).coalesce(1).write.mode("overwrite").parquet(f"{out}/metrics.parquet")
+    if req.candidates:
+        t = time.perf_counter()
+        cands = spark.read.parquet(req.candidates).select(F.col("id").cast("long"))
+        target = spark.read.parquet(req.target).select(F.col("id").cast("long")) if req.target else None
+        audience(g, cands, target).coalesce(1).write.mode("overwrite").parquet(f"{out}/audience.parquet")
+        report.seconds["audience"] = time.perf_counter() - t
+    report.seconds["total"] = time.perf_counter() - started
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Sorot's graph metrics on Spark: snapshot Parquet in, Parquet out.")
+    parser.add_argument("snapshot", help="snapshot directory (accounts/follows/interactions.parquet, manifest.json)")
+    parser.add_argument("out", help="output directory")
+    parser.add_argument("--metrics", action="store_true", help="pagerank, in_degree and core_number")
+    parser.add_argument("--restart", help="Parquet (account_id, n): topic rank with these restart weights")
+    parser.add_argument("--candidates", help="Parquet (id): audience statistics of these accounts")
+    parser.add_argument("--target", help="Parquet (id): the target audience for --candidates")
+    args = parser.parse_args(argv)
+    from graph.spark import session
+
+    req = Request(args.snapshot, args.out, args.metrics, args.restart, args.candidates, args.target)
+    report = run(session.get(), req)
+    print(json.dumps({"nodes": report.nodes, "seconds": report.seconds, "iterations": report.iterations}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
