@@ -30,6 +30,7 @@ from graph.ranking import (
     score,
 )
 from graph.reach import Estimate, estimate, post_stats, readable, sample_scale
+from graph.shortlist import Coverage
 
 
 @dataclass
@@ -175,6 +176,20 @@ def finish(
         creators=creators,
     )
     return Ranked(ranking, snap, pool.target, cand[chosen], _subset(est, chosen))
+
+
+def coverage(est: Estimate) -> Coverage:
+    """What a set of these creators reaches together: each stored target follower with its chance of seeing
+    the post; reposts, and candidates whose follower list is hidden, count as their own."""
+    seen = est.seen
+    hidden = np.diff(seen.indptr) == 0
+    rows = [slice(seen.indptr[i], seen.indptr[i + 1]) for i in range(seen.shape[0])]
+    return Coverage(
+        [seen.indices[r] for r in rows],
+        [seen.data[r] for r in rows],
+        est.scale,
+        np.where(hidden, est.reach, est.second_hop),
+    )
 
 
 def _num(x: float) -> float | None:
