@@ -42,21 +42,21 @@ from api.inputs import check_inputs
 from api.middleware import abuse_limit_middleware, options_middleware, request_id_middleware
 from api.openapi import DocumentJson, LocalSwagger
 from api.ratelimit import RateLimiter, parse_limits
+from api.serve import first_start
 from api.settings import Settings
 from campaigns import repository as campaigns_repo
 from campaigns.tracking import Click, ClickBuffer, parse_proxies
 from discovery import worker
 from discovery.netguard import guarded_client
 from graph.service import SnapshotCache
+from jobs import leader
 from jobs import runner as jobs_runner
 from jobs.handlers import HANDLERS as JOB_HANDLERS
 from jobs.handlers import PERIODIC as PERIODIC_JOBS
 from listening import runner as listening_runner
 from outbound import runner as outbound_runner
 from outbound.mailer import MailSettings
-from sql import migrate, tenancy
 from sql.server import Database, open_database
-from users import service as users
 from web import routes as web
 
 log = logging.getLogger("sorot.api")
@@ -84,16 +84,9 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
             async with pool:
                 async with pool.acquire() as conn:
                     await conn.execute("SET statement_timeout = 0")  # a migration may take long
-                    await migrate(conn)
-                    first_key = await tenancy.bootstrap(conn)
-                    first_user = await users.bootstrap_admin(conn, first_key.key.org_id) if first_key else None
-                if first_key is not None and announce:
-                    print(
-                        f"Created org 'default'. Admin API key (shown once, keep it): {first_key.secret}",
-                        flush=True,
-                    )
-                if first_user is not None and announce:
-                    print(f"Web login: {first_user[0]} / {first_user[1]}  (shown once, keep it)", flush=True)
+                    first = await first_start(conn)
+                for line in first if announce else []:
+                    print(line, flush=True)
                 app.state.pool = pool
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache(settings.snapshot_cache_size, settings.snapshots)
@@ -119,7 +112,14 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 sender = outbound_runner.start(
                     pool, settings.base_url, MailSettings.from_env(), allow_private=settings.allow_private_hosts
                 )
-                listener = asyncio.create_task(listening_runner.serve(pool, allow_private=settings.allow_private_hosts))
+                # Listening streams from the platforms: one process at a time, however many serve.
+                listener = asyncio.create_task(
+                    leader.while_leader(
+                        database.url,
+                        "listening",
+                        partial(listening_runner.serve, pool, allow_private=settings.allow_private_hosts),
+                    )
+                )
                 try:
                     yield
                 finally:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -42,25 +41,11 @@ def _run_with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaita
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import msgspec
-    import uvicorn
 
-    from api.app import create_app
+    from api import serve
 
     settings = msgspec.structs.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
-    app = create_app(settings, announce=True)
-
-    class AnnouncingServer(uvicorn.Server):
-        # Say "serving" once the socket is bound, not when the lifespan starts (which is before it).
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            if self.started:
-                print(f"Sorot is serving on {settings.base_url} (API docs: {settings.base_url}/schema)", flush=True)
-                print(f"Web app: {settings.base_url}/login", flush=True)
-
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, as uvicorn.run expects
-        AnnouncingServer(config).run()
-    return 0
+    return serve.serve(settings, args.workers)
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,6 +109,16 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
     return _run_with_db(settings, work)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sorot",
@@ -135,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="migrate the database, then serve the API", description="Serve the REST API.")
     p.add_argument("--host", help="address to listen on (default $SOROT_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to listen on (default $SOROT_PORT or 8000)")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=_positive(os.environ.get("SOROT_WORKERS", "1")),
+        help="service processes sharing the port (default $SOROT_WORKERS or 1); the database, migrations and "
+        "the first login are set up once, in the parent",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply pending database migrations")

@@ -162,13 +162,15 @@ class Crawler:
                     stored = await write_accounts(conn, self.connector.platform, self.job.host, found.batch, self.scope)
                 async with self.pool.acquire() as conn, conn.transaction():
                     written = await write_batch(conn, found.batch, stored)
+                    # The crawl's row first: it serialises the frontier writes of concurrent items (two
+                    # items inserting each other's accounts in the other order deadlocked).
+                    await frontier.add_counters(
+                        conn, self.job.id, written, delta, expanded=int(expanded), fresh=int(found.fresh)
+                    )
                     if found.resolved:
                         await frontier.mark_seen(conn, self.job.id, found.resolved, item.depth)
                     await frontier.enqueue(conn, self.job.id, found.children, found.child_depth)
                     await frontier.complete(conn, self.job.id, item, error)
-                    await frontier.add_counters(
-                        conn, self.job.id, written, delta, expanded=int(expanded), fresh=int(found.fresh)
-                    )
                 break
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
                 if attempt == 4:

@@ -11,9 +11,9 @@ keeps this state in PostgreSQL so every crawl, worker and process shares it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Protocol
 
 from discovery.text import parse_time
 
@@ -25,8 +25,7 @@ MIN_WINDOW = 0.25  # seconds: shorter steps between Reset times are noise, not a
 SAME_RESET = 0.01  # seconds: two Reset times closer than this name the same window
 
 
-class HeaderMap(Protocol):
-    def get(self, key: str, default: None = None) -> str | None: ...
+HeaderMap = Mapping[str, str]  # an answer's headers, looked up by lower-case name
 
 
 def read_limits(headers: HeaderMap, now: float) -> tuple[int, int, float] | None:

@@ -30,9 +30,11 @@ async def run_crawl(
     budgets: Budgets | None = None,
     on_progress: Callable[[], None] | None = None,
 ) -> Status:
-    """Run one crawl to its end. ``concurrency`` items are worked on at once; how many requests are in
-    flight per host is the budgets' business (shared by every crawl of this process)."""
+    """Run one crawl to its end. How many requests are in flight per host is the budgets' business (shared
+    by every crawl of this process); items are worked on ``concurrency`` at once, and at least twice the
+    host's requests in flight, so the crawl can keep them all busy (each item asks one thing at a time)."""
     budgets = budgets or Budgets(PgStore(pool))
+    concurrency = max(concurrency, 2 * budgets.concurrency)
     async with pool.acquire() as conn:
         job = await frontier.job(conn, crawl_id)
         if job is None:
@@ -42,7 +44,7 @@ async def run_crawl(
         except AppError as e:
             await frontier.finish(conn, crawl_id, "failed", e.detail)
             return "failed"
-    async with build_client(max(concurrency, budgets.concurrency), allow_private=allow_private) as client:
+    async with build_client(budgets.concurrency, allow_private=allow_private) as client:
         fetcher = Fetcher(client, Counters(), job.token, budgets=budgets)
         crawler = Crawler(
             pool, job, make_connector(job.platform, job.base_url, fetcher), fetcher, concurrency, on_progress

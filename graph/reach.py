@@ -71,6 +71,8 @@ class Estimate:
     rate: np.ndarray  # engagements per credible follower per topical post, expected
     quality: np.ndarray  # q_c
     engagements: np.ndarray  # expected engagements from the target per topical post
+    seen: sp.csr_array  # per candidate and stored credible target follower: the chance it sees a topical post
+    scale: np.ndarray  # people each stored follower stands for
 
 
 def sample_scale(stored: np.ndarray, reported: np.ndarray) -> np.ndarray:
@@ -189,6 +191,8 @@ def estimate(
     high = np.minimum(first(q_high, epv / spread) + second * spread + noise, size)
     # Without a follower list the target share is a guess from who engaged: twice as wide either way.
     low, high = np.where(hidden, low / 2, low), np.where(hidden, np.minimum(high * 2, size), high)
+    seen = sp.csr_array(tgt_rows, dtype=np.float64)
+    seen.data = np.minimum(1.0, activity[seen.indices] / epv * np.repeat(quality**QUALITY_VIEWS, np.diff(seen.indptr)))
     return Estimate(
         reach=reach,
         low=np.minimum(low, reach),
@@ -201,6 +205,8 @@ def estimate(
         rate=np.divide(per_post * quality, audience, out=np.zeros_like(per_post), where=audience > 0),
         quality=quality,
         engagements=np.where(hidden, k * mean_activity * quality, _row_sums(tgt_rows, activity, scale * quality, None)),
+        seen=seen,
+        scale=scale,
     )
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
+
 from sql import Conn, Q
 
 
@@ -45,3 +47,16 @@ async def counts(conn: Conn) -> dict[str, int]:
 
 async def due(conn: Conn) -> int:
     return int(await conn.fetchval(Q["jobs.pending_due"]))
+
+
+async def try_leader(conn: Conn, name: str) -> bool:
+    return bool(await conn.fetchval(Q["jobs.try_leader"], name))
+
+
+async def alive(conn: Conn) -> None:
+    await conn.fetchval(Q["jobs.alive"])
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    """A connection of its own (a session lock must not go back to a pool, which unlocks on release)."""
+    return await asyncpg.connect(dsn)

@@ -61,6 +61,10 @@ def get() -> SparkSession:
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         )
+        if master().startswith("local"):
+            # Local mode talks to itself only: keep the driver and its block manager on loopback.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         if memory := os.environ.get("SOROT_SPARK_DRIVER_MEMORY"):
             builder = builder.config("spark.driver.memory", memory)
         _session = builder.getOrCreate()

@@ -26,3 +26,10 @@ SELECT status, count(*) AS n FROM jobs GROUP BY status;
 
 -- name: pending_due
 SELECT count(*) FROM jobs WHERE status = 'queued' AND run_at <= now();
+
+-- name: try_leader
+-- A session lock naming the one process that runs a singleton loop; it goes with the connection.
+SELECT pg_try_advisory_lock(hashtextextended('sorot-leader:' || $1, 0));
+
+-- name: alive
+SELECT 1;
