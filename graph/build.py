@@ -64,7 +64,7 @@ def build_snapshot(
         table[ids] = np.arange(n, dtype=index)
 
         def dense(col: pl.Series) -> np.ndarray:
-            return table[col.to_numpy()]
+            return np.asarray(table[col.to_numpy()])
     else:
 
         def dense(col: pl.Series) -> np.ndarray:

@@ -20,10 +20,11 @@ class ConvergenceError(RuntimeError):
 
 class Transition:
     """``Q.T`` of the row-stochastic transition matrix ``Q = D^-1 W``, as an operator: ``Q.T @ x`` is
-    ``W.T @ (x / out-weight)``, so no scaled copy of the weights (12 bytes per edge) is ever made."""
+    ``W.T @ (x / out-weight)``. ``W.T`` is kept as CSR (12 bytes per edge): its product with a vector is
+    ~4x faster than through the CSC view of ``W`` (scattered writes), and PageRank runs once per request."""
 
     def __init__(self, weights: sp.csr_array, inv_out: np.ndarray) -> None:
-        self.wt = weights.T  # a CSC view sharing the CSR's arrays
+        self.wt = sp.csr_array(weights.T)
         self.inv_out = inv_out
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
