@@ -103,7 +103,7 @@ def ndcg(chosen: list[int], truth: dict[int, float], k: int = TOP) -> float:
     return float(np.dot(gains, discount[: len(gains)])) / best if best else 0.0
 
 
-async def crawl(db: str, url: str, seeds: list[str]) -> tuple[float, int]:
+async def crawl(db: str, url: str, seeds: list[str]) -> tuple[float, int, uuid.UUID]:
     async with asyncpg.create_pool(db, min_size=2, max_size=24) as pool:
         async with pool.acquire() as conn:
             org = await tenancy.create_org(conn, f"quality-{uuid.uuid4().hex[:6]}")
@@ -125,10 +125,13 @@ async def crawl(db: str, url: str, seeds: list[str]) -> tuple[float, int]:
         seconds = time.perf_counter() - started
         async with pool.acquire() as conn:
             requests = int(await conn.fetchval("SELECT requests FROM crawls WHERE id = $1", crawl_id))
-    return seconds, requests
+    return seconds, requests, org.id
 
 
-async def rankings(db: str, brands: list[str]) -> tuple[dict[str, list[int]], float, dict[int, tuple[float, float]]]:
+async def rankings(
+    db: str, org: uuid.UUID, brands: list[str]
+) -> tuple[dict[str, list[int]], float, dict[int, tuple[float, float]]]:
+    """Each ranking as the crawling org sees it (crawled accounts are the org's, not the shared index)."""
     conn = await asyncpg.connect(db)
     cache = SnapshotCache()
     try:
@@ -144,14 +147,14 @@ async def rankings(db: str, brands: list[str]) -> tuple[dict[str, list[int]], fl
 
         out: dict[str, list[int]] = {}
         started = time.perf_counter()
-        default = await rank(conn, cache, request())
+        default = await rank(conn, cache, request(), org)
         seconds = time.perf_counter() - started
         out["reach"] = [world_index(c.account_id) for c in default.creators]
         intervals = {world_index(c.account_id): (c.expected_reach.low, c.expected_reach.high) for c in default.creators}
-        efficiency = await rank(conn, cache, request(objective="efficiency"))
+        efficiency = await rank(conn, cache, request(objective="efficiency"), org)
         out["efficiency"] = [world_index(c.account_id) for c in efficiency.creators]
         for component in RANKERS[3:]:
-            r = await rank(conn, cache, request(weights={component: 1.0}))
+            r = await rank(conn, cache, request(weights={component: 1.0}), org)
             out[component] = [world_index(c.account_id) for c in r.creators]
         rows = await conn.fetch(
             "SELECT a.id FROM accounts a WHERE NOT a.opted_out AND NOT (a.id = ANY($1::bigint[])) AND EXISTS "
@@ -191,11 +194,11 @@ def evaluate(spec: str, server_url: str) -> Outcome:
     sim.start()
     try:
         time.sleep(1.0)
-        crawl_s, requests = asyncio.run(crawl(db, f"http://127.0.0.1:{port}", seeds))
+        crawl_s, requests, org = asyncio.run(crawl(db, f"http://127.0.0.1:{port}", seeds))
     finally:
         sim.terminate()
         sim.join(10)
-    ranked, rank_s, intervals = asyncio.run(rankings(db, brands))
+    ranked, rank_s, intervals = asyncio.run(rankings(db, org, brands))
     brand_set = {int(b) for b in ew.brands}
     pool = [c for c in ew.topic_posters() if c not in brand_set and not w.is_opted_out(c, "mastodon")]
     truth = {c: ew.expected_reach(c) for c in pool}

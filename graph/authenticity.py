@@ -26,6 +26,7 @@ class Suspicion:
     reasons: dict[str, np.ndarray]
     suspect: np.ndarray
     farm_member: np.ndarray
+    fake: np.ndarray  # what a bought follower looks like: a farm member, or a silent account with a bare profile
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -77,11 +78,50 @@ def suspicion(snap: Snapshot) -> Suspicion:
         "default_profile": no_avatar & empty_bio,
         "new_high_following": new & (following > NEW_HIGH_FOLLOWING),
     }
-    reasons["farm_member"] = farm_members(snap, no_posts & ~engaged & (following > 0))
+    silent = no_posts & ~engaged & (following > 0)
+    reasons["farm_member"] = farm_members(snap, silent)
     suspect = np.logical_or.reduce(list(reasons.values()))
-    result = Suspicion(reasons, suspect, reasons["farm_member"])
+    fake = reasons["farm_member"] | (silent & (reasons["default_profile"] | reasons["new_high_following"]))
+    result = Suspicion(reasons, suspect, reasons["farm_member"], fake)
     snap.cache["suspicion"] = result
     return result
+
+
+BOUGHT_MIN = 8  # fake followers: fewer is noise
+BOUGHT_EXCESS = 2.5  # times the fake followers farms' cover would give an account of its size
+BOUGHT_MIN_SHARE = 0.05  # of its followers: the largest accounts get more cover than their size says
+BOUGHT_Z = 4.0  # and this many standard deviations above it (Poisson)
+COVER_MIN_REAL = 30  # accounts this large say what the cover rate is
+
+
+def bought_blocks(snap: Snapshot, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which accounts got a block of fake followers, and each account's share of fake followers.
+
+    Farms follow popular accounts as cover, so a large account has some fake followers in proportion
+    to its real ones; a buyer has far more than that. The cover rate (fake per real follower) is the
+    median over real follows (accounts weighted by their real followers), so the few buyers do not
+    set it. An account is a buyer when its fake followers are at least ``BOUGHT_MIN``, ``BOUGHT_EXCESS``
+    times what the rate predicts, ``BOUGHT_Z`` Poisson deviations above it and ``BOUGHT_MIN_SHARE`` of
+    its followers: a block judged against the account's size, not only a large share of it.
+    """
+    stored = np.diff(snap.followers.indptr).astype(float)
+    fakes = np.asarray(snap.followers @ fake.astype(np.float32), dtype=float)
+    real = stored - fakes
+    share = np.divide(fakes, stored, out=np.zeros(snap.n), where=stored > 0)
+    sized = real >= COVER_MIN_REAL
+    if sized.sum() >= 10:
+        # The median real follower's account's rate: large accounts, which hold most real follows, set it.
+        ratio, weight = fakes[sized] / real[sized], real[sized]
+        order = np.argsort(ratio)
+        middle = np.searchsorted(np.cumsum(weight[order]), weight.sum() / 2)
+        rate = float(ratio[order][min(middle, order.size - 1)])
+    else:
+        rate = float(fakes.sum() / max(real.sum(), 1.0))
+    expected = rate * real
+    block = (fakes >= BOUGHT_MIN) & (fakes >= BOUGHT_EXCESS * expected)
+    block &= fakes >= expected + BOUGHT_Z * np.sqrt(np.maximum(expected, 1.0))
+    block &= share >= BOUGHT_MIN_SHARE
+    return block, share
 
 
 def follower_sample(followers: np.ndarray, size: int, seed: int) -> np.ndarray:

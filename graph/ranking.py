@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
-from graph.authenticity import MASS_FOLLOWING, suspicion, wilson
+from graph.authenticity import MASS_FOLLOWING, bought_blocks, suspicion, wilson
 from graph.build import Snapshot
 from graph.centrality import core_numbers, pagerank, transition
 from graph.models import DEFAULT_WEIGHTS, Filters
@@ -47,9 +47,6 @@ def topic_rank(snap: Snapshot, restart: np.ndarray) -> np.ndarray:
 
 
 BOT_LIKE = ("default_profile", "new_high_following", "farm_member")
-BOUGHT_BLOCK_MIN = 10  # farm followers
-BOUGHT_BLOCK_SHARE = 0.25  # of all the graph's farm members
-BOUGHT_BLOCK_AUDIENCE = 0.1  # of the account's own followers
 
 
 def eligibility(
@@ -58,8 +55,8 @@ def eligibility(
     """Which accounts may be candidates, and how many were left out for each reason.
 
     Never: the target's seeds and the ``exclude`` list, opted-out accounts, accounts that look like
-    bots themselves, accounts with more than ``max_bought_share`` of their followers in follower
-    farms (or over a tenth, when that is a quarter or more of all farm members), accounts without a
+    bots themselves, accounts with more than ``max_bought_share`` of their followers fake or with a
+    block of fake followers far beyond farms' cover (``bought_blocks``), accounts without a
     stored topical post when a topic is given, accounts with no follower at all, and accounts
     outside the follower range. Counts are among the topic's posters (all accounts without a topic).
     """
@@ -67,12 +64,7 @@ def eligibility(
     s = suspicion(snap)
     followers = a["followers_count"].fill_null(0).to_numpy()
     stored = np.diff(snap.followers.indptr)
-    farm_followers = snap.followers @ s.farm_member.astype(np.float32)
-    share = np.divide(farm_followers, stored, out=np.zeros(snap.n), where=stored > 0)
-    # Farms follow popular accounts as cover (a big account may get half the farm, yet a few percent of its
-    # followers); a buyer gets a big block of the farm that is also a real part of its audience.
-    block = (farm_followers >= BOUGHT_BLOCK_MIN) & (farm_followers >= BOUGHT_BLOCK_SHARE * s.farm_member.sum())
-    block &= share > BOUGHT_BLOCK_AUDIENCE
+    block, share = bought_blocks(snap, s.fake)
     in_range = followers >= filters.min_followers
     if filters.max_followers is not None:
         in_range &= followers <= filters.max_followers

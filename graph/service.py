@@ -10,6 +10,7 @@ from uuid import UUID
 import numpy as np
 
 from audience import service as audience_segments
+from graph import engine
 from graph import repository as repo
 from graph.authenticity import credibility
 from graph.build import Snapshot
@@ -28,8 +29,8 @@ from graph.models import (
 )
 from graph.overlap import incidence, overlap
 from graph.ranking import FOLLOWER_SAMPLE, follower_communities
-from graph.scoring import Evidence, Ranked, finish, prepare, reach_mask, subset_pool
-from graph.shortlist import Coverage, Plan, shortlist
+from graph.scoring import Evidence, Ranked, coverage, finish, prepare, subset_pool
+from graph.shortlist import Plan, shortlist
 from graph.snapshots import SnapshotCache as SnapshotCache  # re-exported: callers build the cache from here
 from sql import Conn
 from sql.errors import NotFoundError, ValidationError
@@ -129,9 +130,11 @@ async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UU
 
 async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranked:
     _validate(req)
+    engine.name()  # a misconfigured engine fails before any work
     snap = await cache.get(conn, req.platform, req.window_days, org_id)
     restart = await _restart(conn, org_id, snap, req)
     target, never = await _target(conn, org_id, snap, req)
+    await engine.prepare(conn, snap, restart)
     if req.target.segment is not None:
         members = await audience_segments.segment_target(conn, snap, org_id, req.target.segment)
         target = members if target is None else target | members
@@ -262,18 +265,10 @@ async def make_shortlist(conn: Conn, cache: SnapshotCache, org_id: UUID, req: Sh
 
 def _plan(ranked: Ranked, fees: list[Decimal], req: ShortlistRequest) -> tuple[Plan, int]:
     """The CELF plan over expected coverage, and the reach of taking creators in ranking order within the budget."""
-    snap, est = ranked.snap, ranked.estimate
-    reachable = reach_mask(snap, ranked.target)
-    audiences = [snap.followers_of(int(d))[reachable[snap.followers_of(int(d))]] for d in ranked.candidates]
-    stored = np.array([a.size for a in audiences], dtype=float)
-    scales = np.where(stored > 0, est.target_followers / np.maximum(stored, 1), 1.0)
-
-    def coverage() -> Coverage:
-        return Coverage.of(audiences, est.view, scales, est.second_hop)
-
+    cover = coverage(ranked.estimate)
     communities = [c.community for c in ranked.ranking.creators]
-    plan = shortlist(audiences, fees, req.budget, req.k, communities, req.max_per_community, coverage())
-    baseline, spent, chosen = coverage(), Decimal(0), 0
+    plan = shortlist(cover.audiences, fees, req.budget, req.k, communities, req.max_per_community, cover)
+    baseline, spent, chosen = cover.fresh(), Decimal(0), 0
     reach = 0.0
     for i, f in enumerate(fees):
         if chosen < req.k and spent + f <= req.budget:

@@ -1,7 +1,7 @@
 """Budgeted maximum coverage: pick creators reaching the most unique people for a budget.
 
-Coverage is expected: creator i reaches each account of ``audiences[i]`` with probability
-``probs[i]`` (each stored account standing for ``scales[i]`` people when the crawl stored a
+Coverage is expected: creator i reaches each account of ``audiences[i]`` with its probability
+in ``probs[i]`` (each stored account standing for ``scales[i]`` people when the crawl stored a
 sample), independently of the others, plus ``extra[i]`` people through reposts, counted as
 its own. An account is reached unless every chosen creator misses it, so the objective
 (sum over accounts of 1 - product of misses, plus extras) is monotone submodular and greedy
@@ -42,7 +42,7 @@ class Coverage:
     """Expected distinct reach of a growing set of creators."""
 
     audiences: list[np.ndarray]
-    probs: np.ndarray
+    probs: list[np.ndarray]  # per member of each audience: the chance the creator reaches it
     scales: np.ndarray
     extra: np.ndarray
 
@@ -53,24 +53,30 @@ class Coverage:
     def of(
         cls,
         audiences: list[np.ndarray],
-        probs: list[float] | np.ndarray | None = None,
+        probs: list[float] | list[np.ndarray] | np.ndarray | None = None,
         scales: list[float] | np.ndarray | None = None,
         extra: list[float] | np.ndarray | None = None,
     ) -> Coverage:
+        """``probs``: one chance per creator (for all its audience), or one array per creator."""
         n = len(audiences)
+        chances = [np.ones(1)] * n if probs is None else list(probs)
         return cls(
             audiences,
-            np.ones(n) if probs is None else np.asarray(probs, dtype=float),
+            [np.broadcast_to(np.asarray(p, dtype=float), a.shape) for p, a in zip(chances, audiences, strict=True)],
             np.ones(n) if scales is None else np.asarray(scales, dtype=float),
             np.zeros(n) if extra is None else np.asarray(extra, dtype=float),
         )
 
+    def fresh(self) -> Coverage:
+        """The same creators, none chosen yet."""
+        return Coverage(self.audiences, self.probs, self.scales, self.extra)
+
     def alone(self, i: int) -> float:
-        return float(self.audiences[i].size * self.probs[i] * self.scales[i] + self.extra[i])
+        return float(self.probs[i].sum() * self.scales[i] + self.extra[i])
 
     def gain(self, i: int) -> float:
         a = self.audiences[i]
-        return float(self.miss[a].sum() * self.probs[i] * self.scales[i] + self.extra[i])
+        return float(np.dot(self.miss[a], self.probs[i]) * self.scales[i] + self.extra[i])
 
     def add(self, i: int) -> float:
         gained = self.gain(i)
@@ -105,7 +111,7 @@ def _celf(
     communities: list[int] | None,
     max_per_community: int | None,
 ) -> Plan:
-    cover = Coverage(cover.audiences, cover.probs, cover.scales, cover.extra)  # a fresh miss vector
+    cover = cover.fresh()
     per_community: dict[int, int] = {}
     spent = Decimal(0)
     picks: list[Pick] = []

@@ -8,11 +8,11 @@ FROM accounts a
 LEFT JOIN LATERAL (
     SELECT array_agg(x.text) AS texts, array_agg(coalesce(x.lang, '')) AS langs
     FROM (
-        SELECT text, lang FROM posts WHERE account_id = a.id ORDER BY created_at DESC NULLS LAST LIMIT $2
+        SELECT text, lang FROM posts WHERE account_id = a.id AND deleted_at IS NULL ORDER BY created_at DESC NULLS LAST LIMIT $2
     ) x
 ) p ON true
 LEFT JOIN LATERAL (
-    SELECT array_agg(DISTINCT lower(h)) AS tags FROM posts, unnest(hashtags) AS h WHERE account_id = a.id
+    SELECT array_agg(DISTINCT lower(h)) AS tags FROM posts, unnest(hashtags) AS h WHERE account_id = a.id AND deleted_at IS NULL
 ) t ON true
 WHERE a.id = ANY ($1::bigint[]) AND NOT a.opted_out;
 
@@ -20,13 +20,13 @@ WHERE a.id = ANY ($1::bigint[]) AND NOT a.opted_out;
 -- Which hashtags each account of a platform used: the input of the interest clusters.
 SELECT DISTINCT p.account_id, lower(h) AS tag
 FROM posts p JOIN accounts a ON a.id = p.account_id, unnest(p.hashtags) AS h
-WHERE a.platform = $1 AND NOT a.opted_out;
+WHERE a.platform = $1 AND NOT a.opted_out AND p.deleted_at IS NULL;
 
 -- name: hashtag_counts
 -- How often each account of a platform used each hashtag: content profiles for lookalikes.
 SELECT p.account_id, lower(h) AS tag, count(*)::float8 AS n
 FROM posts p JOIN accounts a ON a.id = p.account_id, unnest(p.hashtags) AS h
-WHERE a.platform = $1 AND NOT a.opted_out
+WHERE a.platform = $1 AND NOT a.opted_out AND p.deleted_at IS NULL
 GROUP BY 1, 2;
 
 -- name: text_accounts
@@ -34,7 +34,7 @@ GROUP BY 1, 2;
 SELECT a.id FROM accounts a
 WHERE a.platform = $1 AND NOT a.opted_out
   AND (coalesce(a.posts_count, 0) > 0 OR coalesce(a.bio, '') <> '' OR coalesce(a.location, '') <> ''
-       OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id))
+       OR EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.id AND p.deleted_at IS NULL))
 ORDER BY a.id
 LIMIT $2;
 

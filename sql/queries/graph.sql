@@ -101,7 +101,7 @@ SELECT p.account_id, count(*)::float8 AS n
 FROM posts p JOIN accounts a ON a.id = p.account_id
 LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $4
 WHERE a.platform = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
-  AND (p.hashtags && $2::text[] OR p.text ILIKE ANY ($3::text[]))
+  AND p.deleted_at IS NULL AND (p.hashtags && $2::text[] OR p.text ILIKE ANY ($3::text[]))
 GROUP BY p.account_id;
 
 -- name: engagement
@@ -112,7 +112,7 @@ FROM (
     SELECT p.account_id, p.like_count + p.repost_count + p.reply_count AS engagements,
            row_number() OVER (PARTITION BY p.account_id ORDER BY p.created_at DESC) AS rn
     FROM posts p
-    WHERE p.account_id = ANY ($1::bigint[]) AND p.created_at >= $2
+    WHERE p.account_id = ANY ($1::bigint[]) AND p.created_at >= $2 AND p.deleted_at IS NULL
 ) recent
 WHERE rn <= 20
 GROUP BY account_id;
@@ -138,7 +138,7 @@ WHERE a.id = ANY ($1::bigint[]) AND ((v.account_id IS NOT NULL OR a.shared) AND 
 SELECT h AS tag, count(DISTINCT p.account_id) AS followers
 FROM follows f JOIN accounts a ON a.id = f.follower_id
 LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $2
-JOIN posts p ON p.account_id = f.follower_id, unnest(p.hashtags) AS h
+JOIN posts p ON p.account_id = f.follower_id AND p.deleted_at IS NULL, unnest(p.hashtags) AS h
 WHERE f.followee_id = $1 AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
 GROUP BY h ORDER BY followers DESC, tag LIMIT 10;
 
@@ -160,24 +160,24 @@ SELECT community, tag, count(DISTINCT account_id) AS members
 FROM (
     SELECT m.community, p.account_id, unnest(p.hashtags) AS tag
     FROM unnest($1::int[], $2::bigint[]) AS m(community, account_id)
-    JOIN posts p ON p.account_id = m.account_id
+    JOIN posts p ON p.account_id = m.account_id AND p.deleted_at IS NULL
 ) t
 GROUP BY community, tag
 ORDER BY community, members DESC, tag;
 
 -- name: candidate_posts
--- Candidates' original posts in the window, and whether each carries the topic: what expected reach learns from.
+-- Candidates' original posts in the window (deleted ones no longer count), and whether each carries the topic: what expected reach learns from.
 SELECT p.id AS post_id, p.account_id,
        (cardinality($3::text[]) + cardinality($4::text[]) = 0
         OR p.hashtags && $3::text[] OR p.text ILIKE ANY ($4::text[]))::text AS topical
 FROM posts p
-WHERE p.account_id = ANY ($1::bigint[]) AND coalesce(p.created_at, p.fetched_at) >= $2;
+WHERE p.account_id = ANY ($1::bigint[]) AND coalesce(p.created_at, p.fetched_at) >= $2 AND p.deleted_at IS NULL;
 
 -- name: candidate_post_interactions
 -- Who liked, reposted, replied to or quoted those posts.
 SELECT i.post_id, i.actor_id, i.kind
 FROM interactions i JOIN posts p ON p.id = i.post_id
-WHERE i.author_id = ANY ($1::bigint[]) AND coalesce(p.created_at, p.fetched_at) >= $2;
+WHERE i.author_id = ANY ($1::bigint[]) AND coalesce(p.created_at, p.fetched_at) >= $2 AND p.deleted_at IS NULL;
 
 -- name: bot_accounts
 -- Candidates that declare themselves automated (Mastodon "bot", Bluesky's bot label): never recommended.

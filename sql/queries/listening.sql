@@ -199,5 +199,6 @@ ORDER BY created_at DESC LIMIT $4;
 -- Recent posts of stored creators, for screening (accounts that opted out have none stored).
 SELECT a.id AS account_id, a.platform, a.handle, p.text, p.hashtags, p.url, p.created_at
 FROM posts p JOIN accounts a ON a.id = p.account_id
-WHERE a.id = ANY($1::bigint[]) AND NOT a.opted_out AND (p.created_at IS NULL OR p.created_at >= $2)
+WHERE a.id = ANY($1::bigint[]) AND NOT a.opted_out AND p.deleted_at IS NULL
+  AND (p.created_at IS NULL OR p.created_at >= $2)
 ORDER BY a.id, p.created_at DESC NULLS LAST;

@@ -146,3 +146,23 @@ class TestPlantedWorld:
         assert r.status_code == 201, r.text
         picks = [p["account_id"] for p in r.json()["picks"]]
         assert picks[0] == ids[LARGE] and ids[BRAND] not in picks and ids[RIVAL] not in picks
+
+    async def test_deleted_posts_no_longer_count(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
+    ) -> None:
+        before = await ranked(client, tenant, request(ids))
+        large = before["creators"][0]["expected_reach"]  # type: ignore[index]
+        assert large["topical_posts"] == 5 and TINY in order(before, ids)
+        # As the crawler marks them: every post of TINY's and one of LARGE's are gone from the server.
+        await conn.execute(
+            "UPDATE posts SET deleted_at = now(), fetched_at = now() WHERE account_id = $1 "
+            "OR id = (SELECT min(id) FROM posts WHERE account_id = $2)",
+            ids[TINY],
+            ids[LARGE],
+        )
+        after = await ranked(client, tenant, request(ids))
+        assert TINY not in order(after, ids)  # its only topical posts were deleted: no longer a topic poster
+        first = after["creators"][0]  # type: ignore[index]
+        assert first["account_id"] == ids[LARGE]
+        assert first["expected_reach"]["topical_posts"] == 4
+        assert first["expected_reach"]["engagements_observed"] < large["engagements_observed"]
