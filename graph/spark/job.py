@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 # Above this many floats the node vector goes to the tasks as a broadcast, below it inside the closure.
 BROADCAST_MIN = 100_000
 MAX_ITER = 200
+LOCAL_SWEEPS = 50  # k-core steps a block takes on its own rows per global round
 WILSON_Z = 1.959964
 
 
@@ -213,7 +214,7 @@ def core_numbers(g: Graph, report: Report) -> np.ndarray:
     try:
         estimate = blocks.assemble(rdd.map(blocks.row_sums).collect(), g.n).astype(np.int64)
         for it in range(1, g.n + 2):
-            step = blocks.assemble(_each(rdd, estimate, blocks.h_step), g.n, dtype=np.int64)
+            step = blocks.assemble(_each(rdd, estimate, _h_sweeps), g.n, dtype=np.int64)
             if np.array_equal(step, estimate):
                 report.iterations["core"] = it
                 report.seconds["core"] = time.perf_counter() - started
@@ -222,6 +223,10 @@ def core_numbers(g: Graph, report: Report) -> np.ndarray:
     finally:
         rdd.unpersist()
     raise RuntimeError("core numbers did not settle")  # cannot happen: estimates only fall, and are >= 0
+
+
+def _h_sweeps(block: blocks.Block, estimate: np.ndarray) -> tuple[int, np.ndarray]:
+    return blocks.h_step(block, estimate, sweeps=LOCAL_SWEEPS)
 
 
 def in_degree(g: Graph) -> np.ndarray:
@@ -301,12 +306,14 @@ def audience(g: Graph, candidates: DataFrame, target: DataFrame | None) -> DataF
         flags = flags.withColumn("in_target", F.lit(None).cast("boolean"))
     credible = ~F.col("suspect")
     known = F.col("following_count").isNotNull()
-    follows = g.follows.select(F.col("followee_id").alias("cand"), F.col("follower_id").alias("id")).distinct()
-    counted = (
-        candidates.select(F.col("id").alias("cand"))
+    cands = F.broadcast(candidates.select(F.col("id").alias("cand")).distinct())
+    follows = (
+        g.follows.select(F.col("followee_id").alias("cand"), F.col("follower_id").alias("id"))
+        .join(cands, "cand")  # the candidates' followers only, before the shuffles
         .distinct()
-        .join(follows, "cand")
-        .join(flags, "id")
+    )
+    counted = (
+        follows.join(flags, "id")
         .groupBy("cand")
         .agg(
             F.count(F.lit(1)).alias("followers"),
@@ -317,7 +324,7 @@ def audience(g: Graph, candidates: DataFrame, target: DataFrame | None) -> DataF
         )
     )
     zero = F.lit(0).cast("long")
-    c = candidates.select(F.col("id").alias("cand")).distinct().join(counted, "cand", "left")
+    c = cands.join(counted, "cand", "left")
     c = c.select(
         "cand",
         *(F.coalesce(F.col(k), zero).alias(k) for k in ("followers", "credible", "known", "reachable", "targeted")),

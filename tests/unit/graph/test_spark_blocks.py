@@ -20,7 +20,7 @@ def split(m: sp.csr_array, cuts: list[int]) -> list[blocks.Block]:
     return [(lo, sp.csr_array(m[lo:hi])) for lo, hi in itertools.pairwise(bounds) if hi > lo]
 
 
-def cores_by_h_steps(src: np.ndarray, dst: np.ndarray, n: int, cuts: list[int]) -> np.ndarray:
+def cores_by_h_steps(src: np.ndarray, dst: np.ndarray, n: int, cuts: list[int], sweeps: int = 1) -> np.ndarray:
     keep = src != dst
     pairs = np.unique(np.stack([src[keep], dst[keep]], axis=1), axis=0).reshape(-1, 2)
     rows = np.concatenate([pairs[:, 0], pairs[:, 1]])
@@ -29,7 +29,7 @@ def cores_by_h_steps(src: np.ndarray, dst: np.ndarray, n: int, cuts: list[int]) 
     parts = split(adj, cuts)
     estimate = blocks.assemble([blocks.row_sums(b) for b in parts], n).astype(np.int64)
     while True:
-        step = blocks.assemble([blocks.h_step(b, estimate) for b in parts], n, dtype=np.int64)
+        step = blocks.assemble([blocks.h_step(b, estimate, sweeps) for b in parts], n, dtype=np.int64)
         if np.array_equal(step, estimate):
             return estimate
         estimate = step
@@ -40,12 +40,14 @@ class TestHSteps:
         n=st.integers(1, 40),
         edges=st.lists(st.tuples(st.integers(0, 39), st.integers(0, 39)), max_size=200),
         cuts=st.lists(st.integers(1, 39), max_size=3, unique=True),
+        sweeps=st.sampled_from([1, 2, 50]),
     )
-    @settings(max_examples=150, deadline=None)
-    def test_equal_core_numbers(self, n: int, edges: list[tuple[int, int]], cuts: list[int]) -> None:
+    @settings(max_examples=200, deadline=None)
+    def test_equal_core_numbers(self, n: int, edges: list[tuple[int, int]], cuts: list[int], sweeps: int) -> None:
         e = np.array([(u % n, v % n) for u, v in edges], dtype=np.int64).reshape(-1, 2)
         expected = core_numbers(e[:, 0], e[:, 1], n)
-        assert cores_by_h_steps(e[:, 0], e[:, 1], n, sorted(c for c in cuts if c < n)).tolist() == expected.tolist()
+        found = cores_by_h_steps(e[:, 0], e[:, 1], n, sorted(c for c in cuts if c < n), sweeps)
+        assert found.tolist() == expected.tolist()
 
 
 class TestPack:
