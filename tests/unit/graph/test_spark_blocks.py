@@ -28,10 +28,12 @@ def cores_by_h_steps(src: np.ndarray, dst: np.ndarray, n: int, cuts: list[int], 
     adj = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n, n))
     parts = split(adj, cuts)
     estimate = blocks.assemble([blocks.row_sums(b) for b in parts], n).astype(np.int64)
+    changed = None
     while True:
-        step = blocks.assemble([blocks.h_step(b, estimate, sweeps) for b in parts], n, dtype=np.int64)
+        step = blocks.assemble([blocks.h_step(b, estimate, changed, sweeps) for b in parts], n, dtype=np.int64)
         if np.array_equal(step, estimate):
             return estimate
+        changed = np.flatnonzero(step != estimate)
         estimate = step
 
 
@@ -61,6 +63,15 @@ class TestPack:
         assert m.toarray().tolist() == [[0.75, 0, 0, 0], [0, 0, 0, 1.0]]
         x = np.arange(4.0).reshape(4, 1)
         assert blocks.assemble([blocks.multiply((lo, m), x)], 4, 1).ravel().tolist() == [0, 0, 3.0, 0]
+
+    def test_edges_to_unknown_accounts_are_left_out(self) -> None:
+        ids = np.array([5, 9], dtype=np.int64)
+        batch = pa.RecordBatch.from_pydict({"row": [9, 9, 4, 100], "col": [5, 7, 5, 9], "val": [1.0, 2.0, 3.0, 4.0]})
+        (packed,) = list(blocks.pack(iter([batch]), ids))
+        lo, m = blocks.unpack(type("Row", (), packed.to_pylist()[0])(), ids.size)
+        assert (lo, m.toarray().tolist()) == (1, [[1.0, 0.0]])
+        idx, found = blocks.lookup(ids, np.array([9, 10, 1]))
+        assert found.tolist() == [True, False, False] and idx[found].tolist() == [1]
 
     def test_empty_partition_yields_nothing(self) -> None:
         assert list(blocks.pack(iter([]), np.array([1]))) == []
