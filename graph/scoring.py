@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from graph import engine
 from graph import objective as obj
 from graph.authenticity import suspicion
 from graph.build import Snapshot
 from graph.models import COMPONENTS, Component, ExpectedReach, RankedCreator, Ranking, RankingRequest
 from graph.ranking import (
     AudienceStats,
-    audience_stats,
     candidate_pool,
     communities,
     effective_weights,
@@ -28,7 +28,6 @@ from graph.ranking import (
     global_metrics,
     percentiles,
     score,
-    topic_rank,
 )
 from graph.reach import Estimate, estimate, post_stats, readable, sample_scale
 from graph.shortlist import Coverage
@@ -70,11 +69,11 @@ def prepare(
     snap: Snapshot, restart: np.ndarray | None, target: np.ndarray | None, never: np.ndarray, req: RankingRequest
 ) -> Pool:
     g = global_metrics(snap)
-    topic = topic_rank(snap, restart) if restart is not None else None
+    topic = engine.topic_rank(snap, restart) if restart is not None else None
     eligible, excluded = eligibility(snap, req.filters, never, restart > 0 if restart is not None else None)
     tie = topic if topic is not None else g.pagerank
     candidates = candidate_pool(snap, eligible, reach_mask(snap, target), tie, req.pool)
-    return Pool(candidates, topic, audience_stats(snap, candidates, target), target, excluded)
+    return Pool(candidates, topic, engine.audience_stats(snap, candidates, target), target, excluded)
 
 
 def subset_pool(pool: Pool, keep: np.ndarray) -> Pool:

@@ -10,6 +10,7 @@ from uuid import UUID
 import numpy as np
 
 from audience import service as audience_segments
+from graph import engine
 from graph import repository as repo
 from graph.authenticity import credibility
 from graph.build import Snapshot
@@ -110,10 +111,11 @@ async def _restart(conn: Conn, org_id: UUID | None, snap: Snapshot, req: Ranking
     tags = _tags(req)
     if not (tags or req.topic.keywords):
         return None
-    counts = await repo.topic_counts(conn, org_id, req.platform, tags, req.topic.keywords)
+    counts = await repo.topic_counts(conn, tags, req.topic.keywords)
     restart = np.zeros(snap.n)
-    idx = snap.index(counts["account_id"].to_numpy())
+    idx = snap.index(counts["account_id"].to_numpy())  # -1: not in this org's snapshot (platform, visibility)
     np.add.at(restart, idx[idx >= 0], counts["n"].to_numpy()[idx >= 0])
+    restart[snap.accounts["opted_out"].fill_null(False).to_numpy()] = 0.0
     if restart.sum() == 0:
         raise ValidationError("no stored post uses this topic's hashtags or keywords", field="topic")
     return restart
@@ -129,9 +131,11 @@ async def rank(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UU
 
 async def rank_with_target(conn: Conn, cache: SnapshotCache, req: RankingRequest, org_id: UUID | None = None) -> Ranked:
     _validate(req)
+    engine.name()  # a misconfigured engine fails before any work
     snap = await cache.get(conn, req.platform, req.window_days, org_id)
     restart = await _restart(conn, org_id, snap, req)
     target, never = await _target(conn, org_id, snap, req)
+    await engine.prepare(conn, snap, restart)
     if req.target.segment is not None:
         members = await audience_segments.segment_target(conn, snap, org_id, req.target.segment)
         target = members if target is None else target | members

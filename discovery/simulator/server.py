@@ -55,6 +55,8 @@ class Stats:
     empty_pages: int = 0  # list answers with no items
     wasted_pages: int = 0  # empty pages asked for after a short page (which already ended the listing)
     windows: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each window
+    # (time, status) of every request to a rate-limited server: when it sat idle, whatever the client says
+    log: list[tuple[float, int]] = field(default_factory=list)
 
 
 class SimulatorApp:
@@ -103,6 +105,13 @@ class SimulatorApp:
     async def handle(self, path: str, query: dict[str, str], headers: dict[str, str], base: str) -> Answer:
         if path == "/_sim/stats":
             return self.sim_stats()
+        arrived = time.time()
+        answer = await self._answer(path, query, headers, base)
+        if self.limits.rate_limit:
+            self.stats.log.append((arrived, answer[0]))
+        return answer
+
+    async def _answer(self, path: str, query: dict[str, str], headers: dict[str, str], base: str) -> Answer:
         self.stats.requests += 1
         if self.limits.latency:
             await asyncio.sleep(self.limits.latency)
@@ -202,6 +211,7 @@ class SimulatorApp:
                 "empty_pages": s.empty_pages,
                 "wasted_pages": s.wasted_pages,
                 "windows": s.windows,
+                "log": s.log,
             },
             {},
         )

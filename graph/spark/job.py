@@ -53,6 +53,7 @@ class Request:
     candidates: str | None = None  # Parquet (id): accounts to compute audience statistics for
     target: str | None = None  # Parquet (id): the target audience
     built_at: datetime | None = None  # default: the manifest's
+    since: datetime | None = None  # only interactions at or after this (files with an ``at`` column)
 
 
 @dataclass
@@ -81,13 +82,18 @@ class Graph:
         return index
 
 
-def load(spark: SparkSession, snapshot: str, built_at: datetime | None = None) -> Graph:
+def load(spark: SparkSession, snapshot: str, built_at: datetime | None = None, since: datetime | None = None) -> Graph:
     from pyspark.sql import functions as F
 
     base = snapshot.rstrip("/")
     accounts = spark.read.parquet(f"{base}/accounts.parquet")
     follows = spark.read.parquet(f"{base}/follows.parquet").select("follower_id", "followee_id")
-    interactions = spark.read.parquet(f"{base}/interactions.parquet").select("actor_id", "author_id", "kind")
+    interactions = spark.read.parquet(f"{base}/interactions.parquet")
+    if since is not None and "at" in interactions.columns:
+        interactions = interactions.where(F.col("at") >= F.lit(since))
+    # An exported in-memory snapshot carries each edge's summed weight; the store's files carry the kind.
+    weight = F.col("weight") if "weight" in interactions.columns else _weight(F.col("kind"))
+    interactions = interactions.select("actor_id", "author_id", weight.cast("double").alias("w"))
     if built_at is None:
         manifest = spark.read.json(f"{base}/manifest.json", multiLine=True).first()
         if manifest is None:
@@ -147,7 +153,7 @@ def pagerank(g: Graph, restarts: list[np.ndarray | None], report: Report) -> np.
         F.col("follower_id").alias("src"), F.col("followee_id").alias("dst"), F.lit(FOLLOW_WEIGHT).alias("w")
     ).unionByName(
         g.interactions.where(F.col("actor_id") != F.col("author_id")).select(
-            F.col("actor_id").alias("src"), F.col("author_id").alias("dst"), _weight(F.col("kind")).alias("w")
+            F.col("actor_id").alias("src"), F.col("author_id").alias("dst"), "w"
         )
     )
     out = edges.groupBy("src").agg(F.sum("w").alias("out")).where(F.col("out") > 0).cache()
@@ -343,7 +349,7 @@ def run(spark: SparkSession, req: Request) -> Report:
 
     report = Report()
     started = time.perf_counter()
-    g = load(spark, req.snapshot, req.built_at)
+    g = load(spark, req.snapshot, req.built_at, req.since)
     report.nodes = g.n
     out = req.out.rstrip("/")
     columns: dict[str, Any] = {"id": g.ids}
@@ -382,10 +388,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--restart", help="Parquet (account_id, n): topic rank with these restart weights")
     parser.add_argument("--candidates", help="Parquet (id): audience statistics of these accounts")
     parser.add_argument("--target", help="Parquet (id): the target audience for --candidates")
+    parser.add_argument("--since", type=datetime.fromisoformat, help="only interactions at or after (ISO time)")
     args = parser.parse_args(argv)
     from graph.spark import session
 
-    req = Request(args.snapshot, args.out, args.metrics, args.restart, args.candidates, args.target)
+    req = Request(args.snapshot, args.out, args.metrics, args.restart, args.candidates, args.target, since=args.since)
     report = run(session.get(), req)
     print(json.dumps({"nodes": report.nodes, "seconds": report.seconds, "iterations": report.iterations}))
     return 0
