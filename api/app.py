@@ -20,7 +20,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import PUBLIC_PATHS, ApiKeyMiddleware
-from api.cache import LruCache
 from api.controllers.audience import AudienceController, SegmentController, TargetAudienceController
 from api.controllers.campaigns import CampaignController, IntegrationController
 from api.controllers.content import ContentController, DisclosureController
@@ -34,7 +33,7 @@ from api.controllers.keys import ApiKeyController, MeController
 from api.controllers.listening import AnalyzeController, MonitorController
 from api.controllers.outbound import OutboundWebhookController, ScheduleController, ShareLinkController
 from api.controllers.payouts import LedgerController
-from api.controllers.tracking import redirect_route
+from api.controllers.tracking import LinkCache, fast_follow, redirect_route, watch_links
 from api.controllers.webhooks import WebhookController
 from api.deps import provide_conn, provide_principal
 from api.errors import EXCEPTION_HANDLERS
@@ -90,7 +89,8 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.pool = pool
                 app.state.settings = settings
                 app.state.graph_cache = SnapshotCache(settings.snapshot_cache_size, settings.snapshots)
-                app.state.links = LruCache(settings.link_cache_size)
+                app.state.links = LinkCache(settings.link_cache_size)
+                link_watch = asyncio.create_task(watch_links(database.url, app.state.links))
                 app.state.link_lookups = asyncio.Semaphore(LINK_LOOKUPS)
                 app.state.graph_slots = asyncio.Semaphore(settings.graph_concurrency)
                 app.state.limiter = RateLimiter(parse_limits(settings.rate_limits))
@@ -124,6 +124,9 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                     yield
                 finally:
                     await outbound_runner.stop(sender)
+                    link_watch.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await link_watch
                     await app.state.clicks.stop()  # a clean stop writes every buffered click
                     runner.cancel()
                     job_runner.cancel()
@@ -139,6 +142,16 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
             await asyncio.to_thread(database.stop)
 
     return lifespan
+
+
+class SorotApp(Litestar):
+    """litestar, with the tagged-link redirect answered before its router and middleware when the link
+    is cached (api/controllers/tracking.py): that path is most of the traffic and needs none of them."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/r/") and await fast_follow(self.state, scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, announce: bool = False) -> Litestar:
@@ -201,4 +214,4 @@ def create_app(settings: Settings | None = None, *, announce: bool = False) -> L
             security=[{"bearer": []}],
         ),
     )
-    return Litestar.from_config(config)
+    return SorotApp.from_config(config)

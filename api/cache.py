@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Final, Generic, TypeVar
 
 K = TypeVar("K")
@@ -33,6 +34,14 @@ class LruCache(Generic[K, V]):
         self._items.move_to_end(key)
         while len(self._items) > self.max_entries:
             self._items.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def discard_values(self, drop: Callable[[V], bool]) -> None:
+        """Forget every entry whose value ``drop`` picks (a scan: for rare events)."""
+        for key in [k for k, (v, _) in self._items.items() if drop(v)]:
+            del self._items[key]
 
     def clear(self) -> None:
         self._items.clear()

@@ -73,7 +73,9 @@ def _serve_one(settings: Settings) -> int:
             if self.started:
                 _announce(settings)
 
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", access_log=False
+    )
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, as uvicorn.run expects
         AnnouncingServer(config).run()
     return 0
@@ -121,6 +123,7 @@ def _serve_many(settings: Settings, workers: int) -> int:
             workers=workers,
             log_level="warning",
             lifespan="on",
+            access_log=False,
         )
         sock = config.bind_socket()
         try:

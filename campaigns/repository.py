@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -89,6 +90,7 @@ async def archive_campaign(conn: Conn, org_id: UUID, campaign_id: UUID) -> Campa
     row = await conn.fetchrow(Q["campaigns.archive_campaign"], org_id, campaign_id)
     if row is None:
         raise NotFoundError(f"campaign {campaign_id} not found")
+    await conn.execute(Q["campaigns.notify_link"], f"campaign:{campaign_id}")
     return to_campaign(row)
 
 
@@ -106,6 +108,7 @@ async def add_creator(conn: Conn, org_id: UUID, campaign_id: UUID, values: list[
         row = await fetch_one(conn, Q["campaigns.add_creator"], org_id, campaign_id, *values)
     except asyncpg.UniqueViolationError as e:
         raise ConflictError(f"promo code {values[-2]!r} is already used in this org", field="promo_code") from e
+    await conn.execute(Q["campaigns.notify_link"], f"slug:{row['slug']}")  # a cached "not found" goes
     return to_creator(row, base_url)
 
 
@@ -136,7 +139,15 @@ async def remove_creator(conn: Conn, org_id: UUID, campaign_id: UUID, creator_id
     row = await conn.fetchrow(Q["campaigns.remove_creator"], org_id, campaign_id, creator_id)
     if row is None:
         raise NotFoundError(f"creator {creator_id} not found in this campaign")
+    await conn.execute(Q["campaigns.notify_link"], f"slug:{row['slug']}")
     return to_creator(row, base_url)
+
+
+async def listen_links(dsn: str, on_change: Callable[[str], None]) -> asyncpg.Connection:
+    """A connection of its own that calls ``on_change`` with each link change any process commits."""
+    conn = await asyncpg.connect(dsn)
+    await conn.add_listener("sorot_links", lambda _conn, _pid, _channel, payload: on_change(payload))
+    return conn
 
 
 async def link(conn: Conn, slug: str) -> LinkInfo | None:

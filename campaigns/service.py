@@ -180,6 +180,8 @@ async def campaign_report(
     end = end or datetime.now(UTC).date() + timedelta(days=1)
     if end < start:
         raise ValidationError("to is before from", field="to")
+    if end >= date.max - timedelta(days=1):  # the period ends at the start of the day after ``to``
+        raise ValidationError("to is out of range", field="to")
     # Costs are converted at the rate of the report's last day, or today's when the period runs on.
     cost_day = min(end, datetime.now(UTC).date())
     people = await repo.list_creators(conn, org_id, campaign_id, True, base_url)

@@ -8,38 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import ipaddress
 import logging
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawlerdetect import CrawlerDetect
-
 log = logging.getLogger("sorot.tracking")
-
-# Link-preview fetchers of the fediverse and chat apps that the maintained crawler list
-# (crawlerdetect, from the CrawlerDetect project) may not name; each one fetches a link it saw
-# posted, so none is a person.
-PREVIEW_AGENTS = re.compile(
-    r"mastodon/|pleroma|akkoma|gotosocial|misskey|bluesky|cardyb|whatsapp|telegrambot|skypeuripreview|"
-    r"slack-imgproxy|discordbot|headlesschrome|phantomjs",
-    re.IGNORECASE,
-)
-_detector = CrawlerDetect()
-
-
-@functools.lru_cache(maxsize=4096)
-def is_bot(user_agent: str) -> bool:
-    """A crawler, link preview or script by its user agent (an empty one too). Cached: agents repeat."""
-    agent = user_agent.strip()
-    return not agent or bool(PREVIEW_AGENTS.search(agent)) or bool(_detector.isCrawler(agent))
-
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

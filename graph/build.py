@@ -56,9 +56,19 @@ def build_snapshot(
     accounts = accounts.sort("id")
     ids = accounts["id"].to_numpy().astype(np.int64)
     n = ids.size
+    index = np.int32 if n < 2**31 - 1 else np.int64  # dense indices: half the memory of int64 per edge end
 
-    def dense(col: pl.Series) -> np.ndarray:
-        return np.searchsorted(ids, col.to_numpy().astype(np.int64))
+    if n and int(ids[-1]) < 4 * n + 1_000_000:
+        # Ids are mostly dense (bigserial): a lookup table is ~8x faster than a binary search per edge end.
+        table = np.zeros(int(ids[-1]) + 1, dtype=index)
+        table[ids] = np.arange(n, dtype=index)
+
+        def dense(col: pl.Series) -> np.ndarray:
+            return np.asarray(table[col.to_numpy()])
+    else:
+
+        def dense(col: pl.Series) -> np.ndarray:
+            return np.searchsorted(ids, col.to_numpy()).astype(index, copy=False)
 
     src, dst = dense(follows["follower_id"]), dense(follows["followee_id"])
     kinds = interactions["kind"].replace_strict(INTERACTION_WEIGHTS, default=0.0, return_dtype=pl.Float64)
@@ -68,6 +78,7 @@ def build_snapshot(
     cols = np.concatenate([dst, idst[keep]])
     vals = np.concatenate([np.full(src.size, FOLLOW_WEIGHT), kinds.to_numpy()[keep]])
     weights = sp.csr_array((vals, (rows, cols)), shape=(n, n))
+    del rows, cols, vals
     weights.sum_duplicates()
     followers = sp.csr_array((np.ones(src.size, dtype=np.float32), (dst, src)), shape=(n, n))
     followers.sum_duplicates()

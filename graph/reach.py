@@ -72,6 +72,7 @@ class Estimate:
     quality: np.ndarray  # q_c
     engagements: np.ndarray  # expected engagements from the target per topical post
     seen: sp.csr_array  # per candidate and stored credible target follower: the chance it sees a topical post
+    hidden: np.ndarray  # no follower list stored, some reported: estimated from who engaged
     scale: np.ndarray  # people each stored follower stands for
 
 
@@ -117,6 +118,16 @@ def _row_sums(rows: sp.csr_array, values: np.ndarray, factor: np.ndarray, cap: f
     return np.asarray(np.add.reduceat(np.append(per, 0.0), rows.indptr[:-1]) * (np.diff(rows.indptr) > 0))
 
 
+def _masked(rows: sp.csr_array, keep: np.ndarray) -> sp.csr_array:
+    """``rows`` with only the columns where ``keep`` is true (as ``rows @ diag(keep)`` without the product)."""
+    nnz = int(rows.indptr[-1])
+    data, indices = rows.data[:nnz], rows.indices[:nnz]
+    # Copies of the index arrays: eliminate_zeros compacts them in place.
+    out = sp.csr_array((data * keep[indices], indices.copy(), rows.indptr.copy()), shape=rows.shape)
+    out.eliminate_zeros()
+    return out
+
+
 def new_target_per_reposter(
     followers: sp.csr_array, reach_mask: np.ndarray, candidates: np.ndarray, reposters: list[np.ndarray]
 ) -> np.ndarray:
@@ -126,11 +137,29 @@ def new_target_per_reposter(
     pairs_r = np.concatenate(reposters or [np.zeros(0, np.int64)]).astype(np.int64)
     if pairs_r.size == 0:
         return np.zeros(candidates.size)
-    mask = sp.diags_array(reach_mask.astype(np.float32))
-    of_reposter = sp.csr_array(followers[pairs_r] @ mask)
-    of_creator = sp.csr_array(followers[candidates[pairs_c]] @ mask)
-    own = np.asarray(of_reposter.sum(axis=1)).ravel()
-    new = own - np.asarray(of_reposter.multiply(of_creator).sum(axis=1)).ravel()
+    # Each reposter's followers are looked up in its candidate's sorted follower list: the work is the
+    # reposters' follower counts, not a copy of a big candidate's audience per reposter.
+    if not followers.has_sorted_indices:
+        followers = followers.sorted_indices()
+    n = followers.shape[0]
+    ptr, idx = followers.indptr.astype(np.int64), followers.indices
+    start, size = ptr[pairs_r], ptr[pairs_r + 1] - ptr[pairs_r]
+    pair = np.repeat(np.arange(pairs_r.size), size)
+    offset = np.arange(pair.size) - np.repeat(np.cumsum(size) - size, size)
+    reached = idx[np.repeat(start, size) + offset]
+    in_target = reach_mask[reached]
+    pair, reached = pair[in_target], reached[in_target].astype(np.int64)
+    own = np.bincount(pair, minlength=pairs_r.size).astype(float)
+    with_reposters = np.zeros(candidates.size, dtype=bool)
+    with_reposters[pairs_c] = True
+    c_start, c_size = ptr[candidates], np.where(with_reposters, ptr[candidates + 1] - ptr[candidates], 0)
+    slot = np.repeat(np.arange(candidates.size, dtype=np.int64), c_size)
+    c_offset = np.arange(slot.size) - np.repeat(np.cumsum(c_size) - c_size, c_size)
+    keys = slot * n + idx[np.repeat(c_start, c_size) + c_offset]  # sorted: slots ascending, rows sorted
+    query = pairs_c[pair].astype(np.int64) * n + reached
+    at = np.minimum(np.searchsorted(keys, query), max(keys.size - 1, 0))
+    shared = (keys[at] == query) if keys.size else np.zeros(query.size, bool)
+    new = own - np.bincount(pair[shared], minlength=pairs_r.size)
     total = np.bincount(pairs_c, weights=new, minlength=candidates.size)
     count = np.bincount(pairs_c, minlength=candidates.size)
     return np.asarray((total + REPOSTER_PRIOR * float(new.mean())) / (count + REPOSTER_PRIOR))
@@ -152,10 +181,7 @@ def estimate(
     (smoothed toward all engagers), each reached with the target's mean view probability."""
     activity, epv = follower_activity(followers, candidates, stats)
     rows = sp.csr_array(followers[candidates])
-    aud_rows = sp.csr_array(rows @ sp.diags_array(credible.astype(np.float32)))
-    aud_rows.eliminate_zeros()
-    tgt_rows = sp.csr_array(rows @ sp.diags_array(reach_mask.astype(np.float32)))
-    tgt_rows.eliminate_zeros()
+    aud_rows, tgt_rows = _masked(rows, credible), _masked(rows, reach_mask)
     audience = np.diff(aud_rows.indptr) * scale
     k = np.diff(tgt_rows.indptr) * scale
     per_post = _row_sums(aud_rows, activity, scale, None)  # expected engagements per post at q = 1
@@ -175,7 +201,9 @@ def estimate(
     def first(q: np.ndarray, per_view: float) -> np.ndarray:
         seen = scale * _row_sums(tgt_rows, activity / per_view, q**QUALITY_VIEWS, 1.0)
         mean = float(np.mean(np.minimum(1.0, activity[reach_mask] / per_view))) if reach_mask.any() else 0.0
-        return np.asarray(np.where(hidden, k * mean * q**QUALITY_VIEWS, seen))
+        # Without a follower list, fewer engagements than its reported audience would give mean a smaller real
+        # audience (bought or dormant followers), so q below 1 shrinks it.
+        return np.asarray(np.where(hidden, k * mean * np.minimum(q, 1.0), seen))
 
     rep_mean, rep_strength = beta_prior(stats.reposts, audience * stats.posts)
     repost_rate = (stats.reposts + rep_strength * rep_mean) / (audience * stats.posts + rep_strength)
@@ -206,6 +234,7 @@ def estimate(
         quality=quality,
         engagements=np.where(hidden, k * mean_activity * quality, _row_sums(tgt_rows, activity, scale * quality, None)),
         seen=seen,
+        hidden=hidden,
         scale=scale,
     )
 

@@ -124,9 +124,11 @@ async def _runs(conn: Conn, snap: Snapshot, restart: np.ndarray | None) -> list[
     want_topic = restart is not None and topic is None
     if found is None or want_topic:
         runs, rows = await asyncio.to_thread(_compute, snap, found is None, restart if want_topic else None)
+        rows = rows.sort("id")  # the snapshot's order, to line up with its opted-out flags
+        opted_out = snap.accounts["opted_out"].fill_null(False).to_numpy()
         for info in runs:
             columns = GLOBAL_COLUMNS if info.topic_key == "" else ["id", "topic_rank"]
-            saved = await repo.save_run(conn, info, rows.select(columns))
+            saved = await repo.save_run(conn, info, rows.select(columns).filter(~pl.Series(opted_out)))
             found, topic = (saved, topic) if info.topic_key == "" else (found, saved)
     if found is None:
         raise LookupError("the global metrics run was not stored")

@@ -36,8 +36,8 @@ async def find_run(conn: Conn, graph_key: str, topic_key: str) -> UUID | None:
 
 
 async def save_run(conn: Conn, info: RunInfo, metrics: pl.DataFrame) -> UUID:
-    """A run and its rows (``metrics`` has ``id`` and any of the metric columns); an equal run saved
-    meanwhile by another request wins, and its id is returned."""
+    """A run and its rows (``metrics`` has ``id`` and any of the metric columns; leave opted-out accounts
+    out); an equal run saved meanwhile by another request wins, and its id is returned."""
     async with conn.transaction():
         await conn.execute(Q["graph_metrics.prune_runs"])
         run_id: UUID | None = await conn.fetchval(
@@ -58,14 +58,12 @@ async def save_run(conn: Conn, info: RunInfo, metrics: pl.DataFrame) -> UUID:
         rows = metrics.rename({"id": "account_id"})
         rows = rows.with_columns(
             [pl.lit(None, dtype=t).alias(c) for c, t in METRIC_SCHEMA.items() if c not in rows.columns]
-        ).select(list(METRIC_SCHEMA))
+        ).select(pl.lit(str(run_id)).alias("run_id"), *METRIC_SCHEMA)
         buf = io.BytesIO()
         rows.write_csv(buf, include_header=False)
         buf.seek(0)
-        await conn.execute(Q["graph_metrics.create_staging"])
-        await conn.execute(Q["graph_metrics.clear_staging"])
-        await conn.copy_to_table("tmp_graph_metrics", source=buf, format="csv", columns=list(METRIC_SCHEMA))
-        await conn.execute(Q["graph_metrics.insert_metrics"], run_id)
+        await conn.copy_to_table("graph_metrics", source=buf, format="csv", columns=rows.columns)
+        await conn.execute(Q["graph_metrics.drop_opted_out"], run_id)
         return run_id
 
 

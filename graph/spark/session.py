@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -69,7 +71,16 @@ def get() -> SparkSession:
             builder = builder.config("spark.driver.memory", memory)
         _session = builder.getOrCreate()
         _session.sparkContext.setLogLevel(os.environ.get("SOROT_SPARK_LOG_LEVEL", "ERROR"))
+        if not master().startswith("local"):
+            _session.sparkContext.addPyFile(str(_code_archive()))
         return _session
+
+
+def _code_archive() -> Path:
+    """The graph package as a zip for the executors of a cluster (they unpickle the job's block kernels)."""
+    package = Path(__file__).resolve().parents[1]
+    target = Path(tempfile.mkdtemp(prefix="sorot-spark-code-")) / "sorot-graph"
+    return Path(shutil.make_archive(str(target), "zip", root_dir=package.parent, base_dir=package.name))
 
 
 def stop() -> None:

@@ -26,3 +26,15 @@ CREATE TABLE graph_metrics (
     PRIMARY KEY (run_id, account_id)
 );
 CREATE INDEX graph_metrics_account ON graph_metrics (account_id);
+
+-- An account that opts out (or is erased, which keeps it as an opted-out handle) loses its stored metrics at once.
+CREATE FUNCTION graph_metrics_forget_opted_out() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM graph_metrics WHERE account_id = NEW.id;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER graph_metrics_forget_opted_out
+    AFTER UPDATE OF opted_out ON accounts
+    FOR EACH ROW WHEN (NEW.opted_out AND NOT OLD.opted_out)
+    EXECUTE FUNCTION graph_metrics_forget_opted_out();

@@ -64,6 +64,11 @@ SELECT cc.org_id, cc.campaign_id, cc.id AS creator_id, c.destination_url AS url,
 FROM campaign_creators cc JOIN campaigns c ON c.id = cc.campaign_id
 WHERE cc.slug = $1 AND cc.removed_at IS NULL AND c.archived_at IS NULL;
 
+-- name: notify_link
+-- Tell every serving process (their /r/ caches) that a link changed: 'slug:<slug>' or 'campaign:<id>'.
+-- Sent when the transaction commits, so no process reloads a link before the change is visible.
+SELECT pg_notify('sorot_links', $1);
+
 -- name: insert_clicks
 -- Staged clicks become rows. A human click is unique when it opens its visitor's 24-hour window on
 -- the link: the window starts at the first counted click and a new one opens 24 hours later. The

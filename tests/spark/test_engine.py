@@ -104,6 +104,12 @@ class TestSparkEngine:
         same(reach_in, reach_spark)
         assert await conn.fetchval("SELECT count(*) FROM graph_metric_runs") == 2
 
+        # An account that opts out keeps no stored metric.
+        first = reach_spark["creators"][0]["account_id"]
+        assert await conn.fetchval("SELECT count(*) FROM graph_metrics WHERE account_id = $1", first) > 0
+        await conn.execute("UPDATE accounts SET opted_out = true WHERE id = $1", first)
+        assert await conn.fetchval("SELECT count(*) FROM graph_metrics WHERE account_id = $1", first) == 0
+
     async def test_unknown_engine_is_a_clear_422(
         self, client: httpx.AsyncClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
     ) -> None:

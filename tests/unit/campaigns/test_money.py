@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns import fx, money
-from campaigns.tracking import Click, ClickBuffer, client_ip, is_bot, parse_proxies
+from campaigns.bots import is_bot
+from campaigns.tracking import Click, ClickBuffer, client_ip, parse_proxies
 from sql.errors import ValidationError
 
 

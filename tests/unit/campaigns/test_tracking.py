@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from campaigns.attribution import CreatorRef, JourneyClick, attribute
-from campaigns.tracking import destination, destination_prefix, is_bot
+from campaigns.bots import is_bot
+from campaigns.tracking import destination, destination_prefix
 
 
 class TestDestination:
