@@ -46,7 +46,8 @@ class Params:
 
     accounts: int = 2500
     engagement: float = 1.0  # scales how often people engage with what they see
-    farm_share: float = 0.05  # share of accounts that are farm bots
+    farm_share: float = 0.10  # share of accounts that are farm bots
+    bought: float = 0.75  # mean share of the farm each buyer bought (± 0.25): blocks that put buyers among the largest
     concentration: float = 0.75  # share of follows that go to accounts of the follower's own interest
     dormant_share: float = 0.2  # share of people who rarely open the app
     creator_share: float = 0.12
@@ -199,7 +200,8 @@ def build(params: Params, seed: int, now: datetime | None = None) -> EvalWorld:
     popularity[brands] = np.maximum(popularity[brands], np.quantile(popularity[creators], 0.97))
     popularity[~person] = 0.0
     follows = _follows(rng, params, person, people, community, popularity, dormant, old, is_creator)
-    follows = np.concatenate([follows, _farms(rng, farm, buyers, people, popularity), _spam(rng, spam, people)])
+    bought = _farms(rng, farm, buyers, people, popularity, params.bought)
+    follows = np.concatenate([follows, bought, _spam(rng, spam, people)])
     follows = follows[follows[:, 0] != follows[:, 1]]
     follows = np.unique(follows, axis=0)
     following = Csr.from_pairs(follows[:, 0], follows[:, 1], n)
@@ -272,12 +274,17 @@ def _follows(
 
 
 def _farms(
-    rng: np.random.Generator, farm: np.ndarray, buyers: np.ndarray, people: np.ndarray, popularity: np.ndarray
+    rng: np.random.Generator,
+    farm: np.ndarray,
+    buyers: np.ndarray,
+    people: np.ndarray,
+    popularity: np.ndarray,
+    share: float,
 ) -> np.ndarray:
     """Each buyer bought a share of the farm; every bot also follows a few popular accounts as cover."""
     pairs = []
     for b in buyers:
-        bought = farm[rng.random(farm.size) < rng.uniform(0.3, 0.9)]
+        bought = farm[rng.random(farm.size) < rng.uniform(max(0.05, share - 0.25), min(1.0, share + 0.25))]
         pairs.append(np.stack([bought, np.full(bought.size, b)], axis=1))
     cover = np.stack([np.repeat(farm, 4), _pick(rng, popularity, people, farm.size * 4)], axis=1)
     return np.concatenate([*pairs, cover]) if pairs else cover

@@ -4,9 +4,12 @@ Each world (bench/evalworld.py) is served over HTTP in another process, crawled 
 crawler into PostgreSQL (the #coffee timeline's authors, their followers, their recent posts and
 who engaged with them), and ranked for the topic and the three brands' audience. Each ranking's
 top 20 is scored on the world's Monte Carlo truth: unique target people reached as a ratio to a
-greedy oracle, NDCG@20 against each creator's expected reach, and which brands, bought, bot and
-opted-out accounts reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109,
-201-208 and 301-308; the default table is of seeds never looked at before, most with other parameters.
+greedy oracle over the creators a brand would accept (no brand, bot, bought or opted-out account),
+NDCG@20 against each creator's expected reach, and which brands, bought, bot and opted-out accounts
+reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109,
+201-208, 301-308, 401-429, 601-608 and 701-708; the default table is of seeds never looked at before, most with other
+parameters. "follower count" is the issue's baseline: topic posters (not the brands, not opted out)
+sorted by their reported follower count, bought followers and all.
 
     uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,...] [--json out.json]
 """
@@ -45,10 +48,20 @@ from sql.server import start_embedded, with_database
 TAG = TOPICS[COFFEE][0]
 TOP, TOP50 = 20, 50
 DEFAULT_WORLDS = (
-    "default:401,default:402,engagement=0.4:403,engagement=2.5:404,farm_share=0.12:405,"
-    "concentration=0.55:406,concentration=0.9+dormant_share=0.4:407,accounts=4000:408"
+    "default:801,default:802,engagement=0.4:803,engagement=2.5:804,farm_share=0.2:805,"
+    "bought=0.4+farm_share=0.05:806,accounts=4000+concentration=0.55:807,concentration=0.9+dormant_share=0.4:808"
 )
-RANKERS = ("reach", "efficiency", "follower count", "topic_rank", "audience_fit", "authenticity", "engagement_rate")
+FC_CLEAN = "follower count, bought left out (knows the truth)"
+RANKERS = (
+    "reach",
+    "efficiency",
+    "follower count",
+    FC_CLEAN,
+    "topic_rank",
+    "audience_fit",
+    "authenticity",
+    "engagement_rate",
+)
 
 
 class HiddenCollections(SimulatorApp):
@@ -153,7 +166,7 @@ async def rankings(
         intervals = {world_index(c.account_id): (c.expected_reach.low, c.expected_reach.high) for c in default.creators}
         efficiency = await rank(conn, cache, request(objective="efficiency"), org)
         out["efficiency"] = [world_index(c.account_id) for c in efficiency.creators]
-        for component in RANKERS[3:]:
+        for component in RANKERS[4:]:
             r = await rank(conn, cache, request(weights={component: 1.0}), org)
             out[component] = [world_index(c.account_id) for c in r.creators]
         rows = await conn.fetch(
@@ -200,13 +213,17 @@ def evaluate(spec: str, server_url: str) -> Outcome:
         sim.join(10)
     ranked, rank_s, intervals = asyncio.run(rankings(db, org, brands))
     brand_set = {int(b) for b in ew.brands}
-    pool = [c for c in ew.topic_posters() if c not in brand_set and not w.is_opted_out(c, "mastodon")]
+    bots = {int(b) for b in ew.spam_bots} | {int(i) for i in np.flatnonzero(w.kind == FARM_BOT)}
+    # The oracle picks among the creators a brand would accept: no brand, opted-out, bot or bought account
+    # (the same ones the ranking must keep out of its top 50); follower count is scored against it too.
+    banned = brand_set | bots | {int(b) for b in ew.buyers}
+    pool = [c for c in ew.topic_posters() if c not in banned and not w.is_opted_out(c, "mastodon")]
     truth = {c: ew.expected_reach(c) for c in pool}
     _, oracle = ew.greedy_oracle(pool, TOP)
+    ranked[FC_CLEAN] = [c for c in ranked["follower count"] if c not in {int(b) for b in ew.buyers}]
     ratio = {k: ew.set_reach(v[:TOP]) / oracle for k, v in ranked.items()}
     scores = {k: ndcg(v, truth) for k, v in ranked.items()}
     top = ranked["reach"][:TOP50]
-    bots = {int(b) for b in ew.spam_bots} | {int(i) for i in np.flatnonzero(w.kind == FARM_BOT)}
     top50 = {
         "brands": sum(c in brand_set for c in top),
         "bought": sum(c in {int(b) for b in ew.buyers} for c in top),

@@ -14,7 +14,8 @@ FORMULAS: dict[str, str] = {
         "expected distinct credible target accounts one topical post reaches = K x v + S, where K = credible "
         "followers inside the target, v = min(1, r / {epv}) the chance a follower sees the post, r = engagements "
         "per credible follower per topical post (empirical-Bayes smoothed toward the creator's other posts and the "
-        "population), S = expected reposters x new target accounts each reaches x the population's v"
+        "population), S = expected reposters x new target accounts each reaches x the population's v; a creator "
+        "whose follower list is hidden is ranked by its interval's lower end"
     ),
     "efficiency": "expected reach (as for 'reach') per 100 of fee: 100 x reach / fee (fees given, else the fee model)",
     "engagement": "expected engagements from credible target followers per topical post = K x r",
@@ -34,11 +35,14 @@ def resolve(objective: Objective | None, weights: dict[str, float] | None) -> Ob
 
 
 def values(objective: Objective, est: Estimate, fees: list[Decimal], custom: np.ndarray) -> np.ndarray:
+    # Who follows a creator with a hidden follower list is unknown, so its followers cannot be checked for
+    # bought or dormant ones: it is ranked by what the interval is sure of, its lower end.
+    reach = np.where(est.hidden, est.low, est.reach)
     if objective == "reach":
-        return est.reach
+        return np.asarray(reach)
     if objective == "efficiency":
         fee = np.array([float(f) for f in fees])
-        return np.asarray(100 * est.reach / np.maximum(fee, 0.01))  # a free creator counts as costing a cent
+        return np.asarray(100 * reach / np.maximum(fee, 0.01))  # a free creator counts as costing a cent
     if objective == "engagement":
         return est.engagements
     return custom

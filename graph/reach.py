@@ -72,6 +72,7 @@ class Estimate:
     quality: np.ndarray  # q_c
     engagements: np.ndarray  # expected engagements from the target per topical post
     seen: sp.csr_array  # per candidate and stored credible target follower: the chance it sees a topical post
+    hidden: np.ndarray  # no follower list stored, some reported: estimated from who engaged
     scale: np.ndarray  # people each stored follower stands for
 
 
@@ -200,7 +201,9 @@ def estimate(
     def first(q: np.ndarray, per_view: float) -> np.ndarray:
         seen = scale * _row_sums(tgt_rows, activity / per_view, q**QUALITY_VIEWS, 1.0)
         mean = float(np.mean(np.minimum(1.0, activity[reach_mask] / per_view))) if reach_mask.any() else 0.0
-        return np.asarray(np.where(hidden, k * mean * q**QUALITY_VIEWS, seen))
+        # Without a follower list, fewer engagements than its reported audience would give mean a smaller real
+        # audience (bought or dormant followers), so q below 1 shrinks it.
+        return np.asarray(np.where(hidden, k * mean * np.minimum(q, 1.0), seen))
 
     rep_mean, rep_strength = beta_prior(stats.reposts, audience * stats.posts)
     repost_rate = (stats.reposts + rep_strength * rep_mean) / (audience * stats.posts + rep_strength)
@@ -231,6 +234,7 @@ def estimate(
         quality=quality,
         engagements=np.where(hidden, k * mean_activity * quality, _row_sums(tgt_rows, activity, scale * quality, None)),
         seen=seen,
+        hidden=hidden,
         scale=scale,
     )
 

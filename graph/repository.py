@@ -75,9 +75,10 @@ async def load_store(conn: Conn, platform: str) -> dict[str, pl.DataFrame]:
 async def load_delta(conn: Conn, platform: str, since: store.Watermark) -> store.Delta:
     """The current rows of every key changed after ``since`` (present = false: gone from the platform)."""
     out = {}
-    args = (since.seq, list(since.running), platform)
     for name in store.TABLES:
         schema = {**_READ[name], **_PRESENT}
+        # Edges are cut to the platform in memory, against the snapshot's accounts.
+        args = (since.seq, list(since.running), *((platform,) if name in ("accounts", "visibility") else ()))
         out[name] = _typed(name, await _frame(conn, Q[f"graph.changed_{name}"], schema, *args))
     return store.Delta(**out)
 
@@ -89,13 +90,10 @@ async def changes_since(conn: Conn, since: store.Watermark) -> tuple[int, bool]:
     return count, bool(await conn.fetchval(Q["graph.changes_truncated"], *args))
 
 
-async def topic_counts(
-    conn: Conn, org_id: UUID | None, platform: str, hashtags: list[str], keywords: list[str]
-) -> pl.DataFrame:
+async def topic_counts(conn: Conn, hashtags: list[str], keywords: list[str]) -> pl.DataFrame:
+    """Topical posts per account, of every account: keep only the ones in the caller's snapshot."""
     patterns = [f"%{k.replace('%', '').replace('_', '')}%" for k in keywords]
-    return await _frame(
-        conn, Q["graph.topic_counts"], {"account_id": pl.Int64, "n": pl.Float64}, platform, hashtags, patterns, org_id
-    )
+    return await _frame(conn, Q["graph.topic_counts"], {"account_id": pl.Int64, "n": pl.Float64}, hashtags, patterns)
 
 
 async def engagement(conn: Conn, account_ids: list[int], since: datetime) -> dict[int, tuple[float, int]]:

@@ -111,10 +111,11 @@ async def _restart(conn: Conn, org_id: UUID | None, snap: Snapshot, req: Ranking
     tags = _tags(req)
     if not (tags or req.topic.keywords):
         return None
-    counts = await repo.topic_counts(conn, org_id, req.platform, tags, req.topic.keywords)
+    counts = await repo.topic_counts(conn, tags, req.topic.keywords)
     restart = np.zeros(snap.n)
-    idx = snap.index(counts["account_id"].to_numpy())
+    idx = snap.index(counts["account_id"].to_numpy())  # -1: not in this org's snapshot (platform, visibility)
     np.add.at(restart, idx[idx >= 0], counts["n"].to_numpy()[idx >= 0])
+    restart[snap.accounts["opted_out"].fill_null(False).to_numpy()] = 0.0
     if restart.sum() == 0:
         raise ValidationError("no stored post uses this topic's hashtags or keywords", field="topic")
     return restart

@@ -50,6 +50,7 @@ class SnapshotCache:
         self._snapshots: dict[tuple[UUID | None, str, int], tuple[tuple[object, ...], Snapshot]] = {}
         self._frames: dict[str, store.Frames] = {}
         self._versions: dict[str, int] = {}
+        self._on_disk: dict[str, tuple[store.Frames, Path]] = {}  # the frames last written or read, and where
         self._lock = asyncio.Lock()
         self.max_entries = max(1, max_entries)
         self.directory = directory
@@ -96,11 +97,10 @@ class SnapshotCache:
         if current is None:
             began = time.perf_counter()
             identity, _ = await repo.snapshot_identity(conn)
-            current = (
-                await asyncio.to_thread(store.read, self.directory, identity, platform) if self.directory else None
-            )
-            if current is None:
+            found = await asyncio.to_thread(store.read, self.directory, identity, platform) if self.directory else None
+            if found is None:
                 return await self._full(conn, platform)
+            current, self._on_disk[platform] = found[0], found
             t.load, t.source = time.perf_counter() - began, "disk"
             self._keep(platform, current)
             if mark.seq == current.watermark.seq and not current.watermark.running:
@@ -164,8 +164,13 @@ class SnapshotCache:
         if self.directory is None:
             return
         began = time.perf_counter()
+        reuse = {}
+        if platform in self._on_disk:
+            written, where = self._on_disk[platform]
+            reuse = {t: where / f"{t}.parquet" for t in store.TABLES if frames.table(t) is written.table(t)}
         try:
-            await asyncio.to_thread(store.write, self.directory, identity, platform, frames)
+            version = await asyncio.to_thread(store.write, self.directory, identity, platform, frames, reuse)
+            self._on_disk[platform] = (frames, version)
         except OSError:
             # A read-only or full disk costs the next start a full read, not this request.
             log.exception("could not write the graph snapshot to %s", self.directory)

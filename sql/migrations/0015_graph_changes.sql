@@ -12,7 +12,7 @@ INSERT INTO graph_meta DEFAULT VALUES;
 
 -- What changed, by key only: a refresh re-reads the current rows of the keys it finds here, so a
 -- change read twice (or out of order) gives the same snapshot.
---   tbl 'a' accounts (a = id), 'f' follows (a = follower_id, b = followee_id),
+--   tbl 'a' accounts (a = id), 'f' follows (a = follower_id, b = followee_id, kind '+' started / '-' ended),
 --   'i' interactions (a = actor_id, b = post_id, kind), 'p' posts whose deleted_at or created_at
 --   changed (a = id), 'v' account_visibility (a = account_id, org_id), 'T' a table was truncated.
 CREATE TABLE graph_changes (
@@ -30,17 +30,21 @@ CREATE INDEX graph_changes_xid ON graph_changes (xid);
 
 CREATE FUNCTION graph_log_follows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- kind '+': the follow exists from then on, '-': it ended. Changes of one key are serialised by its
+    -- row lock, so the last seq of a key tells its state without reading follows.
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO graph_changes (tbl, a, b) SELECT 'f', follower_id, followee_id FROM new_rows;
+        INSERT INTO graph_changes (tbl, a, b, kind) SELECT 'f', follower_id, followee_id, '+' FROM new_rows;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO graph_changes (tbl, a, b) SELECT 'f', follower_id, followee_id FROM old_rows;
+        INSERT INTO graph_changes (tbl, a, b, kind) SELECT 'f', follower_id, followee_id, '-' FROM old_rows;
     ELSE  -- crawls update seen_at only; a changed key is the old key's end and the new key's start
-        INSERT INTO graph_changes (tbl, a, b)
-        SELECT 'f', follower_id, followee_id FROM (
-            (SELECT follower_id, followee_id FROM new_rows EXCEPT SELECT follower_id, followee_id FROM old_rows)
-            UNION
-            (SELECT follower_id, followee_id FROM old_rows EXCEPT SELECT follower_id, followee_id FROM new_rows)
-        ) moved;
+        INSERT INTO graph_changes (tbl, a, b, kind)
+        SELECT 'f', follower_id, followee_id, '-' FROM (
+            SELECT follower_id, followee_id FROM old_rows EXCEPT SELECT follower_id, followee_id FROM new_rows
+        ) ended
+        UNION ALL
+        SELECT 'f', follower_id, followee_id, '+' FROM (
+            SELECT follower_id, followee_id FROM new_rows EXCEPT SELECT follower_id, followee_id FROM old_rows
+        ) started;
     END IF;
     RETURN NULL;
 END $$;

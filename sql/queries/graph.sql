@@ -61,16 +61,18 @@ SELECT k.id, (a.id IS NOT NULL)::text AS present, a.shared::text, a.opted_out::t
 FROM k LEFT JOIN accounts a ON a.id = k.id AND a.platform = $3;
 
 -- name: changed_follows
-WITH k AS (
-    SELECT DISTINCT a, b FROM graph_changes
-    WHERE tbl = 'f' AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
-)
-SELECT k.a AS follower_id, k.b AS followee_id, coalesce(x.platform = $3 AND y.platform = $3, false)::text AS present
-FROM k LEFT JOIN follows f ON f.followee_id = k.b AND f.follower_id = k.a
-LEFT JOIN accounts x ON x.id = f.follower_id LEFT JOIN accounts y ON y.id = f.followee_id;
+-- Follows changed since the watermark: a key's last change says whether it exists (no read of follows).
+-- Whether both ends are on the platform is checked against the snapshot's accounts.
+SELECT DISTINCT ON (a, b) a AS follower_id, b AS followee_id,
+       coalesce(kind = '+', EXISTS (SELECT 1 FROM follows f WHERE f.followee_id = b AND f.follower_id = a))::text
+           AS present
+FROM graph_changes
+WHERE tbl = 'f' AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
+ORDER BY a, b, seq DESC;
 
 -- name: changed_interactions
 -- Interactions changed since the watermark, and every interaction on a post whose deletion or time changed.
+-- Whether both ends are on the platform is checked against the snapshot's accounts.
 WITH ch AS (
     SELECT tbl, a, b, kind FROM graph_changes
     WHERE tbl IN ('i', 'p') AND (seq > $1 OR xid = ANY ($2::text[]::xid8[]))
@@ -81,10 +83,9 @@ WITH ch AS (
 )
 SELECT k.actor_id, k.post_id, i.author_id, k.kind,
        (extract(epoch FROM coalesce(i.at, p.created_at)) * 1000000)::bigint AS at,
-       coalesce(x.platform = $3 AND y.platform = $3 AND p.deleted_at IS NULL, false)::text AS present
+       coalesce(p.deleted_at IS NULL, false)::text AS present
 FROM k LEFT JOIN interactions i ON i.post_id = k.post_id AND i.actor_id = k.actor_id AND i.kind = k.kind
-LEFT JOIN posts p ON p.id = i.post_id
-LEFT JOIN accounts x ON x.id = i.actor_id LEFT JOIN accounts y ON y.id = i.author_id;
+LEFT JOIN posts p ON p.id = i.post_id;
 
 -- name: changed_visibility
 WITH k AS (
@@ -97,11 +98,11 @@ LEFT JOIN accounts x ON x.id = v.account_id AND x.platform = $3;
 
 -- name: topic_counts
 -- How often each account posted the topic's hashtags or keywords: the restart weights of topic_rank.
+-- Every account's: the caller keeps only those in the org's snapshot (its platform, what it may see, not
+-- opted out), which costs less than joining accounts and visibility here (a hash of every account).
 SELECT p.account_id, count(*)::float8 AS n
-FROM posts p JOIN accounts a ON a.id = p.account_id
-LEFT JOIN account_visibility v ON v.account_id = a.id AND v.org_id = $4
-WHERE a.platform = $1 AND NOT a.opted_out AND ((v.account_id IS NOT NULL OR a.shared) AND v.hidden_at IS NULL)
-  AND p.deleted_at IS NULL AND (p.hashtags && $2::text[] OR p.text ILIKE ANY ($3::text[]))
+FROM posts p
+WHERE p.deleted_at IS NULL AND (p.hashtags && $1::text[] OR p.text ILIKE ANY ($2::text[]))
 GROUP BY p.account_id;
 
 -- name: engagement

@@ -304,7 +304,7 @@ class TestIncrementalEqualsFull:
             identity, _ = await repo.snapshot_identity(conn)
             on_disk = store.read(directory, identity, "mastodon")
             assert on_disk is not None
-            await assert_equals_full(conn, on_disk)
+            await assert_equals_full(conn, on_disk[0])
             # the org's snapshot equals one built from a full read
             fresh = SnapshotCache()
             mine, theirs = (

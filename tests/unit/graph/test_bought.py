@@ -22,12 +22,12 @@ SMALL_BUYER, LARGE_BUYER, LARGEST = 0, 1, 2
 def world(seed: int) -> Snapshot:
     """60 creators of Pareto sizes followed by 6,000 real people (who post), a farm of 200 silent bare
     accounts that each follow 4 creators by popularity as cover, a small buyer (120 real followers) that
-    bought 40% of the farm, and a large one (900) that bought 30% of it (about 7% of its followers). The
+    bought 40% of the farm, and a large one (700) that bought 65% of it (about 15% of its followers). The
     largest creator (4,000 real) gets as many cover follows as a purchase, and is no buyer."""
     rng = np.random.default_rng(seed)
     size = np.sort((rng.pareto(1.2, CREATORS) + 1) * 250)[::-1].astype(int)
     size[LARGEST] = 4000
-    size[SMALL_BUYER], size[LARGE_BUYER] = 120, 900
+    size[SMALL_BUYER], size[LARGE_BUYER] = 120, 700
     size = np.minimum(size, PEOPLE)
     people = np.arange(CREATORS, CREATORS + PEOPLE)
     farm = np.arange(CREATORS + PEOPLE, CREATORS + PEOPLE + FARM)
@@ -41,7 +41,7 @@ def world(seed: int) -> Snapshot:
         cover = rng.choice(CREATORS, 4, replace=False, p=weight)
         src.append(np.full(4, bot))
         dst.append(cover)
-    for buyer, share in ((SMALL_BUYER, 0.4), (LARGE_BUYER, 0.3)):
+    for buyer, share in ((SMALL_BUYER, 0.4), (LARGE_BUYER, 0.65)):
         bought = farm[rng.random(FARM) < share]
         src.append(bought)
         dst.append(np.full(bought.size, buyer))
