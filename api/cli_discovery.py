@@ -50,8 +50,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--host-concurrency",
         type=int,
-        default=4,
-        help="requests in flight per host within its rate budget (default 4)",
+        default=8,
+        help="requests in flight per host within its rate budget (default 8)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_crawl)
@@ -67,7 +67,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
     p = sub.add_parser("worker", help="run crawl workers that share queued crawls with the service")
     p.add_argument("--concurrency", type=int, default=8, help="accounts worked on at once per crawl (default 8)")
-    p.add_argument("--host-concurrency", type=int, default=4, help="requests in flight per host (default 4)")
+    p.add_argument("--host-concurrency", type=int, default=8, help="requests in flight per host (default 8)")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("simulate", help="serve a simulated social network (Mastodon and Bluesky APIs) on 127.0.0.1")

@@ -37,7 +37,7 @@ class Settings(msgspec.Struct, frozen=True):
     clock_skew_seconds: int = 300
     # How old an FX rate may be and still convert a day's amounts (weekday-only feeds skip weekends).
     fx_max_age_days: int = 7
-    host_concurrency: int = 4  # crawl requests in flight per host from this process, within its rate budget
+    host_concurrency: int = 8  # crawl requests in flight per host from this process, within its rate budget
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +65,7 @@ class Settings(msgspec.Struct, frozen=True):
             trusted_proxies=env.get("SOROT_TRUSTED_PROXIES", ""),
             clock_skew_seconds=int(env.get("SOROT_CLOCK_SKEW_SECONDS", "300")),
             fx_max_age_days=int(env.get("SOROT_FX_MAX_AGE_DAYS", "7")),
-            host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "4"))),
+            host_concurrency=max(1, int(env.get("SOROT_HOST_CONCURRENCY", "8"))),
         )
 
     @property

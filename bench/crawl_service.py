@@ -1,12 +1,14 @@
 """Crawls through the service (`POST /v1/crawls` to `sorot serve`), simulator in another process.
 
-(c) requests in flight per host: the same crawl of a simulated world without a rate limit,
-    with SOROT_HOST_CONCURRENCY=1 (one request in flight) and the default 4.
+(c) requests in flight per host: the same crawl of a simulated world without a rate limit, with
+    SOROT_HOST_CONCURRENCY=1 (one request in flight), 4, 8 (the default) and 16; with no added latency
+    and with 10 ms added to every answer (a server's own time plus a network round trip). CPU seconds
+    of the `sorot serve` and simulator processes per request show which one bounds the rate.
 (d) one shared rate budget: two crawls run by `sorot serve` and a second `sorot worker` process
     against one GoToSocial-like host (window from the first request, Reset rounded down to the
     second, a next link on every page, token required); requests and 429s per window.
 
-    uv run python bench/crawl_service.py [--part c,d] [--accounts 6000] [--latency 0.002]
+    uv run python bench/crawl_service.py [--part c,d] [--accounts 6000] [--in-flight 1,4,8,16] [--latency 0,0.01]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
 from bench.common import fresh_database, simulator_process, sorot_server, table
 from bench.crawl import most_followed
@@ -47,57 +50,105 @@ def wait_crawls(api: httpx.Client, ids: list[str], timeout: float) -> list[dict[
         time.sleep(0.5)
 
 
+def cpu_seconds(port: int, word: str) -> tuple[psutil.Process, float]:
+    """The child process serving on ``port`` (``word``: its command) and the CPU seconds it has used."""
+    for proc in psutil.Process().children(recursive=True):
+        cmd = proc.cmdline()
+        if word in cmd and str(port) in cmd:
+            return proc, used(proc)
+    raise LookupError(f"no {word} process on port {port}")
+
+
+def used(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def crawl_c(args: argparse.Namespace, seeds: list[str], sim: str, in_flight: int) -> dict[str, float]:
+    os.environ.update(SOROT_ALLOW_PRIVATE_HOSTS="1", SOROT_HOST_CONCURRENCY=str(in_flight))
+    with fresh_database() as db, sorot_server(db) as port:
+        key = asyncio.run(admin_key(db))
+        api = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
+        body = {
+            "platform": "mastodon",
+            "base_url": sim,
+            "seeds": seeds,
+            "max_accounts": args.max_accounts,
+            "max_depth": 2,
+            "max_followers": 200,
+            "max_following": 50,
+            "posts_per_account": 5,
+        }
+        serve, serve_cpu = cpu_seconds(port, "serve")
+        simulator, sim_cpu = cpu_seconds(int(sim.rsplit(":", 1)[1]), "simulate")
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        crawl = api.post("/v1/crawls", json=body)
+        assert crawl.status_code == 202, crawl.text
+        (done,) = wait_crawls(api, [crawl.json()["id"]], 3600)
+        seconds = time.perf_counter() - started
+        assert done["status"] == "done", done
+        c = done["counters"]
+        return {
+            "seconds": seconds,
+            "requests": c["requests"],
+            "expanded": c["accounts_expanded"],
+            "follows": c["follows_new"],
+            "serve_cpu": used(serve) - serve_cpu,
+            "sim_cpu": used(simulator) - sim_cpu,
+            "load": (load + os.getloadavg()[0]) / 2,
+        }
+
+
 def part_c(args: argparse.Namespace, seeds: list[str]) -> None:
-    rows = []
-    extra = ["--latency", str(args.latency)] if args.latency else []
-    with simulator_process(args.accounts, args.seed, free_port(), *extra) as sim:
-        for in_flight in (1, 4):
-            os.environ.update(SOROT_ALLOW_PRIVATE_HOSTS="1", SOROT_HOST_CONCURRENCY=str(in_flight))
-            with fresh_database() as db, sorot_server(db) as port:
-                key = asyncio.run(admin_key(db))
-                api = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
-                body = {
-                    "platform": "mastodon",
-                    "base_url": sim,
-                    "seeds": seeds,
-                    "max_accounts": args.max_accounts,
-                    "max_depth": 2,
-                    "max_followers": 200,
-                    "max_following": 50,
-                    "posts_per_account": 5,
-                }
-                started = time.perf_counter()
-                crawl = api.post("/v1/crawls", json=body)
-                assert crawl.status_code == 202, crawl.text
-                (done,) = wait_crawls(api, [crawl.json()["id"]], 3600)
-                seconds = time.perf_counter() - started
-                assert done["status"] == "done", done
-                c = done["counters"]
+    for latency in (float(x) for x in args.latency.split(",")):
+        extra = ["--latency", str(latency)] if latency else []
+        rows = []
+        with simulator_process(args.accounts, args.seed, free_port(), *extra) as sim:
+            base = None
+            for in_flight in (int(x) for x in args.in_flight.split(",")):
+                r = crawl_c(args, seeds, sim, in_flight)
+                base = base or r["seconds"]
+                ms = 1000 / r["requests"]
                 rows.append(
                     [
                         in_flight,
-                        f"{seconds:.1f}",
-                        c["requests"],
-                        f"{c['requests'] / seconds:.0f}",
-                        c["accounts_expanded"],
-                        c["follows_new"],
+                        f"{r['seconds']:.1f}",
+                        int(r["requests"]),
+                        f"{r['requests'] / r['seconds']:.0f}",
+                        f"**{base / r['seconds']:.1f}x**",
+                        f"{r['serve_cpu'] * ms:.2f} ms",
+                        f"{r['sim_cpu'] * ms:.2f} ms",
+                        int(r["expanded"]),
+                        int(r["follows"]),
+                        f"{r['load']:.1f}",
                     ]
                 )
-    speedup = float(rows[0][1]) / float(rows[1][1])
-    table(
-        f"(c) POST /v1/crawls, {args.accounts:,}-account world, no rate limit"
-        + (f", {args.latency * 1000:g} ms added per answer" if args.latency else "")
-        + f": {speedup:.1f}x faster with 4 in flight than with 1",
-        ["requests in flight per host", "seconds", "requests", "requests/s", "accounts expanded", "follows stored"],
-        rows,
-    )
+        table(
+            f"(c) POST /v1/crawls, {args.accounts:,}-account world, max_accounts {args.max_accounts:,}, no rate limit, "
+            + (f"{latency * 1000:g} ms added to every answer" if latency else "no added latency")
+            + f" ({os.cpu_count()} cores)",
+            [
+                "requests in flight per host",
+                "seconds",
+                "requests",
+                "requests/s",
+                "faster than 1 in flight",
+                "`sorot serve` CPU per request",
+                "simulator CPU per request",
+                "accounts expanded",
+                "follows stored",
+                "load average",
+            ],
+            rows,
+        )
 
 
 def part_d(args: argparse.Namespace, seeds: list[str]) -> None:
     limit, window, token = args.rate_limit, args.window, "bench-token"
     extra = ["--gotosocial", "--rate-limit", str(limit), "--window", str(window), "--token", token]
     with simulator_process(args.accounts, args.seed, free_port(), *extra) as sim:
-        os.environ.update(SOROT_ALLOW_PRIVATE_HOSTS="1", SOROT_HOST_CONCURRENCY="4")
+        os.environ.update(SOROT_ALLOW_PRIVATE_HOSTS="1", SOROT_HOST_CONCURRENCY="8")
         with fresh_database() as db, sorot_server(db) as port:
             key = asyncio.run(admin_key(db))
             api = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"})
@@ -153,8 +204,11 @@ def main() -> None:
     parser.add_argument("--part", default="c,d")
     parser.add_argument("--accounts", type=int, default=6000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--max-accounts", type=int, default=6000)
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds the simulator adds to every answer")
+    parser.add_argument("--max-accounts", type=int, default=2000)
+    parser.add_argument("--in-flight", default="1,4,8,16", help="(c): requests in flight per host to compare")
+    parser.add_argument(
+        "--latency", default="0,0.01", help="(c): seconds the simulator adds to every answer, one table each"
+    )
     parser.add_argument("--rate-limit", type=int, default=100)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=75.0, help="how long (d) runs")

@@ -35,7 +35,7 @@ from sql import Q
 T = TypeVar("T")
 RECHECK = 0.25  # seconds: how long a waiting task may miss an answer another process saw
 UNLIMITED_RECHECK = 1.0  # seconds a host without a limit is trusted to stay so before asking again
-DEFAULT_HOST_CONCURRENCY = 4
+DEFAULT_HOST_CONCURRENCY = 8  # as scrapy's per-domain default; the rate budget, not this, protects the host
 
 
 class BudgetStore(Protocol):

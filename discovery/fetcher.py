@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -14,7 +15,7 @@ import httpx
 import msgspec
 
 from discovery.budget import Budgets, MemoryStore
-from discovery.netguard import guarded_client
+from discovery.lanes import Lanes
 from sql.errors import UpstreamError
 
 RETRYABLE_STATUS = {500, 502, 503, 504, 520, 522, 524}
@@ -28,6 +29,7 @@ _TRANSPORT_ERRORS = (
     httpcore.ProxyError,
 )
 _decode = msgspec.json.Decoder()
+Direct = Callable[[str, list[tuple[bytes, bytes]], Mapping[str, float | None]], Awaitable[httpcore.Response]]
 
 
 class PermanentError(Exception):
@@ -61,12 +63,16 @@ class Counters:
         return Counters(**{k: v - getattr(other, k) for k, v in vars(self).items()})
 
 
-def build_client(concurrency: int, timeout: float = 15.0, *, allow_private: bool) -> httpx.AsyncClient:
+def build_client(timeout: float = 15.0, *, allow_private: bool) -> httpx.AsyncClient:
     """The one place crawls and probes build their HTTP client: every connection goes only to a public
-    address, checked and pinned when it is opened (discovery/netguard.py). One connection per request in
-    flight: the pool checks every idle connection on each request (a system call each)."""
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    return guarded_client(allow_private, timeout=httpx.Timeout(timeout, connect=5.0), limits=limits)
+    address, checked and pinned when it is opened (discovery/netguard.py), one connection per request
+    in flight (discovery/lanes.py)."""
+    return httpx.AsyncClient(
+        transport=Lanes(allow_private),
+        timeout=httpx.Timeout(timeout, connect=5.0),
+        trust_env=False,
+        follow_redirects=False,
+    )
 
 
 def _error_message(status: int) -> str:
@@ -75,11 +81,24 @@ def _error_message(status: int) -> str:
     return httpx.codes.get_reason_phrase(status) or "error"
 
 
-def _pool_of(client: httpx.AsyncClient) -> httpcore.AsyncConnectionPool | None:
-    """The connection pool under a crawl client's transport (netguard's guarded one), if it has one."""
+def _direct(client: httpx.AsyncClient) -> Direct | None:
+    """How to send a GET straight to the connections under ``client``, skipping httpx's models."""
     transport = getattr(client, "_transport", None)
+    if isinstance(transport, Lanes):
+        return transport.get
     pool = getattr(transport, "_pool", None) if isinstance(transport, httpx.AsyncHTTPTransport) else None
-    return pool if isinstance(pool, httpcore.AsyncConnectionPool) else None
+    if isinstance(pool, httpcore.AsyncConnectionPool):
+        return functools.partial(_pool_get, pool)
+    return None
+
+
+async def _pool_get(
+    pool: httpcore.AsyncConnectionPool,
+    url: str,
+    headers: list[tuple[bytes, bytes]],
+    timeouts: Mapping[str, float | None],
+) -> httpcore.Response:
+    return await pool.request("GET", url, headers=headers, extensions={"timeout": dict(timeouts)})
 
 
 def _with_query(url: str, params: Mapping[str, Any] | None) -> str:
@@ -115,7 +134,7 @@ class Fetcher:
         self.wait_on_429 = wait_on_429
         # Requests go straight to the client's connection pool (same connections, same address checks):
         # httpx's request and response models cost more CPU than the rest of the crawler per request.
-        self._pool = _pool_of(client)
+        self._direct = _direct(client)
         self._timeouts = client.timeout.as_dict()
         self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if token:
@@ -124,10 +143,8 @@ class Fetcher:
 
     async def _send(self, url: str, params: Mapping[str, Any] | None) -> Answer:
         full = _with_query(url, params)
-        if self._pool is not None and full.isascii():
-            response = await self._pool.request(
-                "GET", full, headers=self._raw_headers, extensions={"timeout": self._timeouts}
-            )
+        if self._direct is not None and full.isascii():
+            response = await self._direct(full, self._raw_headers, self._timeouts)
             headers: dict[str, str] = {}
             for key, value in response.headers:
                 name, text = key.decode("latin-1").lower(), value.decode("latin-1")

@@ -104,7 +104,7 @@ async def probe(values: dict[str, Any], allow_private: bool) -> None:
     await check_host(values["base_url"], allow_private)
     values["host"] = urlsplit(values["base_url"]).netloc
     platform: Platform = values["platform"]
-    async with build_client(2, PROBE_TIMEOUT, allow_private=allow_private) as client:
+    async with build_client(PROBE_TIMEOUT, allow_private=allow_private) as client:
         connector = make_connector(
             platform, values["base_url"], Fetcher(client, Counters(), values["token"], max_retries=1, wait_on_429=False)
         )

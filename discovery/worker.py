@@ -44,7 +44,7 @@ async def run_crawl(
         except AppError as e:
             await frontier.finish(conn, crawl_id, "failed", e.detail)
             return "failed"
-    async with build_client(budgets.concurrency, allow_private=allow_private) as client:
+    async with build_client(allow_private=allow_private) as client:
         fetcher = Fetcher(client, Counters(), job.token, budgets=budgets)
         crawler = Crawler(
             pool, job, make_connector(job.platform, job.base_url, fetcher), fetcher, concurrency, on_progress

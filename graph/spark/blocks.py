@@ -28,19 +28,33 @@ BLOCK_DDL = "lo long, rows long, indptr binary, indices binary, data binary"
 Block = tuple[int, sp.csr_array]
 
 
+def lookup(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense indices of account ids in the sorted ``ids``, and which of them are there at all."""
+    values = np.asarray(values, dtype=np.int64)
+    idx = np.searchsorted(ids, values)
+    found = np.zeros(values.size, dtype=bool)
+    inside = idx < ids.size
+    found[inside] = ids[idx[inside]] == values[inside]
+    return idx, found
+
+
 def pack(batches: Iterator[pa.RecordBatch], ids: np.ndarray) -> Iterator[pa.RecordBatch]:
     """One partition of (row id, column id, value) rows -> one CSR block over dense indices.
 
     ``ids`` are the snapshot's sorted account ids: dense index = position in it. Rows are summed
-    where a (row, column) pair repeats, as scipy does when the in-process snapshot is built.
+    where a (row, column) pair repeats, as scipy does when the in-process snapshot is built. An edge
+    with an end outside the accounts is left out.
     """
     tables = [b for b in batches if b.num_rows]
     if not tables:
         return
     table = pa.Table.from_batches(tables)
-    row = np.searchsorted(ids, table.column("row").to_numpy())
-    col = np.searchsorted(ids, table.column("col").to_numpy())
-    val = table.column("val").to_numpy().astype(np.float64)
+    row, row_ok = lookup(ids, table.column("row").to_numpy())
+    col, col_ok = lookup(ids, table.column("col").to_numpy())
+    ok = row_ok & col_ok
+    if not ok.any():
+        return
+    row, col, val = row[ok], col[ok], table.column("val").to_numpy().astype(np.float64)[ok]
     lo, hi = int(row.min()), int(row.max()) + 1
     m = sp.csr_array((val, (row - lo, col)), shape=(hi - lo, ids.size))
     m.sum_duplicates()
@@ -79,12 +93,53 @@ def row_sums(block: Block) -> tuple[int, np.ndarray]:
     return lo, np.asarray(m.sum(axis=1)).ravel()
 
 
-def h_step(block: Block, estimate: np.ndarray) -> tuple[int, np.ndarray]:
-    """One synchronous step of the distributed k-core algorithm (Montresor, De Pellegrini, Miorandi 2013)
-    for this block's rows: the new estimate of node v is min(estimate[v], h) where h is the largest k
-    such that neighbours with estimate >= k weigh at least k together (weights: edge multiplicities).
-    Repeated until nothing changes, the estimates are the exact core numbers."""
+def h_step(
+    block: Block, estimate: np.ndarray, changed: np.ndarray | None = None, sweeps: int = 1
+) -> tuple[int, np.ndarray]:
+    """Steps of the distributed k-core algorithm (Montresor, De Pellegrini, Miorandi 2013) for this
+    block's rows: the new estimate of node v is min(estimate[v], h) where h is the largest k such that
+    neighbours with estimate >= k weigh at least k together (weights: edge multiplicities).
+
+    Started from the degrees, estimates never fall below the core numbers whatever order the steps
+    take, and a state no step changes is exactly the core numbers. So a block may take up to
+    ``sweeps`` steps on its own rows (seeing its own new estimates) before the next global round, and
+    only rows with a neighbour whose estimate moved (``changed``: node ids; None: all) are recomputed."""
     lo, m = block
+    rows = m.shape[0]
+    est = estimate.copy()
+    csc = None
+    dirty = np.arange(rows)
+    if changed is not None:
+        csc = sp.csc_array(m)
+        dirty = _rows_touching(csc, changed)
+    for _ in range(sweeps):
+        if dirty.size == 0:
+            break
+        current = est[lo + dirty]
+        new = np.minimum(current, _h(sp.csr_array(m[dirty]), est))
+        moved = new != current
+        if not moved.any():
+            break
+        est[lo + dirty[moved]] = new[moved]
+        csc = csc if csc is not None else sp.csc_array(m)
+        dirty = _rows_touching(csc, lo + dirty[moved])
+    return lo, est[lo : lo + rows]
+
+
+def _rows_touching(csc: sp.csc_array, nodes: np.ndarray) -> np.ndarray:
+    """This block's rows with a neighbour among ``nodes`` (the adjacency is symmetric: a column is a node)."""
+    starts, ends = csc.indptr[nodes], csc.indptr[nodes + 1]
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    touched: np.ndarray = np.unique(csc.indices[offsets])
+    return touched
+
+
+def _h(m: sp.csr_array, estimate: np.ndarray) -> np.ndarray:
+    """Per row: the largest k such that its neighbours with estimate >= k weigh at least k."""
     counts = np.diff(m.indptr)
     rows = np.repeat(np.arange(m.shape[0]), counts)
     values = estimate[m.indices]
@@ -99,7 +154,7 @@ def h_step(block: Block, estimate: np.ndarray) -> tuple[int, np.ndarray]:
     starts = m.indptr[:-1][counts > 0]
     if starts.size:
         h[counts > 0] = np.maximum.reduceat(candidate, starts).astype(np.int64)
-    return lo, np.minimum(estimate[lo : lo + m.shape[0]], h)
+    return h
 
 
 def assemble(
