@@ -61,6 +61,7 @@ from web import routes as web
 
 log = logging.getLogger("sorot.api")
 MAX_BODY = 1024 * 1024  # webhooks and JSON bodies over 1 MiB are refused with 413
+LISTEN_TIMEOUT = 10.0  # seconds start-up waits for link change notifications to flow
 LINK_LOOKUPS = 2  # /r/ cache misses querying the database at once
 
 
@@ -92,6 +93,8 @@ def _lifespan(settings: Settings, announce: bool) -> Any:
                 app.state.graph_cache = SnapshotCache(settings.snapshot_cache_size, settings.snapshots)
                 app.state.links = LinkCache(settings.link_cache_size)
                 link_watch = asyncio.create_task(watch_links(database.url, app.state.links))
+                with contextlib.suppress(TimeoutError):  # serve anyway: the cache's expiry still holds
+                    await asyncio.wait_for(app.state.links.listening.wait(), LISTEN_TIMEOUT)
                 app.state.link_lookups = asyncio.Semaphore(LINK_LOOKUPS)
                 app.state.graph_slots = asyncio.Semaphore(settings.graph_concurrency)
                 app.state.limiter = RateLimiter(parse_limits(settings.rate_limits))
