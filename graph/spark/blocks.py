@@ -28,6 +28,11 @@ BLOCK_DDL = "lo long, rows long, indptr binary, indices binary, data binary"
 Block = tuple[int, sp.csr_array]
 
 
+def index_dtype(n: int) -> type:
+    """Column indices of a block: 4 bytes each while the accounts fit."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def lookup(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dense indices of account ids in the sorted ``ids``, and which of them are there at all."""
     values = np.asarray(values, dtype=np.int64)
@@ -64,7 +69,7 @@ def pack(batches: Iterator[pa.RecordBatch], ids: np.ndarray) -> Iterator[pa.Reco
                 "lo": lo,
                 "rows": hi - lo,
                 "indptr": m.indptr.astype(np.int64).tobytes(),
-                "indices": m.indices.astype(np.int64).tobytes(),
+                "indices": m.indices.astype(index_dtype(ids.size)).tobytes(),
                 "data": m.data.tobytes(),
             }
         ],
@@ -76,7 +81,7 @@ def unpack(row: object, n: int) -> Block:
     """A packed block (a Row of ``BLOCK_SCHEMA``) as (first row, CSR matrix)."""
     lo, rows, indptr, indices, data = (getattr(row, f) for f in BLOCK_SCHEMA.names)
     m = sp.csr_array(
-        (np.frombuffer(data, np.float64), np.frombuffer(indices, np.int64), np.frombuffer(indptr, np.int64)),
+        (np.frombuffer(data, np.float64), np.frombuffer(indices, index_dtype(n)), np.frombuffer(indptr, np.int64)),
         shape=(rows, n),
     )
     return int(lo), m
@@ -107,11 +112,7 @@ def h_step(
     lo, m = block
     rows = m.shape[0]
     est = estimate.copy()
-    csc = None
-    dirty = np.arange(rows)
-    if changed is not None:
-        csc = sp.csc_array(m)
-        dirty = _rows_touching(csc, changed)
+    dirty = np.arange(rows) if changed is None else _rows_touching(m, changed)
     for _ in range(sweeps):
         if dirty.size == 0:
             break
@@ -121,20 +122,20 @@ def h_step(
         if not moved.any():
             break
         est[lo + dirty[moved]] = new[moved]
-        csc = csc if csc is not None else sp.csc_array(m)
-        dirty = _rows_touching(csc, lo + dirty[moved])
+        dirty = _rows_touching(m, lo + dirty[moved])
     return lo, est[lo : lo + rows]
 
 
-def _rows_touching(csc: sp.csc_array, nodes: np.ndarray) -> np.ndarray:
-    """This block's rows with a neighbour among ``nodes`` (the adjacency is symmetric: a column is a node)."""
-    starts, ends = csc.indptr[nodes], csc.indptr[nodes + 1]
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
-    touched: np.ndarray = np.unique(csc.indices[offsets])
+def _rows_touching(m: sp.csr_array, nodes: np.ndarray) -> np.ndarray:
+    """This block's rows with a neighbour among ``nodes`` (one gather over the block's entries)."""
+    mark = np.zeros(m.shape[1], dtype=np.int32)
+    mark[nodes] = 1
+    counts = np.diff(m.indptr)
+    hits = np.zeros(m.shape[0], dtype=np.int64)
+    nonempty = counts > 0
+    if nonempty.any():
+        hits[nonempty] = np.add.reduceat(mark[m.indices], m.indptr[:-1][nonempty])
+    touched: np.ndarray = np.flatnonzero(hits)
     return touched
 
 
