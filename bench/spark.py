@@ -53,7 +53,9 @@ def frames(edges: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, np.nda
         pl.col("posts_count").cast(pl.Int64),
         pl.lit(None, dtype=pl.Int64).alias("created_epoch"),
     )
-    topical = posts.filter(pl.col("hashtags").list.contains(TOPIC_TAG)).group_by("account_id").len()
+    tags = pl.col("hashtags")
+    has_topic = tags.list.contains(TOPIC_TAG) if posts.schema["hashtags"] != pl.String else tags.str.contains(TOPIC_TAG)
+    topical = posts.filter(has_topic).group_by("account_id").len()
     restart = np.zeros(accounts.height)
     restart[topical["account_id"].to_numpy() - 1] = topical["len"].to_numpy()
     return snap_accounts, follows, interactions, restart
@@ -124,7 +126,7 @@ def one(edges: int, tmp: Path) -> list[list[object]]:
             "(with PR)",
             f"{s['audience']:.1f}",
             f"{write + start + s['total']:.1f}",
-            f"max |dPR| {pr_diff:.1e}, |dtopic| {topic_diff:.1e}, cores equal: {cores_equal}",
+            f"largest PageRank difference {pr_diff:.1e}, topic rank {topic_diff:.1e}, cores equal: {cores_equal}",
         ],
     ]
 

@@ -38,12 +38,13 @@ async def prepare(conn: Conn, snap: Snapshot, restart: np.ndarray | None) -> Non
 
 
 def topic_rank(snap: Snapshot, restart: np.ndarray) -> np.ndarray:
-    from graph.spark.engine import restart_key  # no pyspark import: hashing only
+    if name() == "spark":
+        from graph.spark.engine import restart_key
 
-    key, cached = snap.cache.get("spark_topic", ("", None))
-    if cached is not None and key == restart_key(restart) and name() == "spark":
-        result: np.ndarray = cached
-        return result
+        key, cached = snap.cache.get("spark_topic", ("", None))
+        if cached is not None and key == restart_key(restart):
+            result: np.ndarray = cached
+            return result
     if "prepared" not in snap.cache:  # the globals may have come from Spark
         snap.cache["prepared"] = transition(snap.weights)
     return pagerank(snap.weights, personalization=restart, prepared=snap.cache["prepared"])

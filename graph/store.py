@@ -31,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -246,7 +247,25 @@ def write(root: Path, identity: Identity, platform: str, frames: Frames, reuse: 
         raise
     if previous and previous != version.name:
         shutil.rmtree(target.parent / previous, ignore_errors=True)
+    _sweep(target.parent, platform, keep=version.name)
     return version
+
+
+STALE_SECONDS = 3600
+
+
+def _sweep(parent: Path, platform: str, keep: str) -> None:
+    """Versions and links left behind by a crash or by two processes swapping at once, an hour old."""
+    now = time.time()
+    for path in parent.glob(f".{platform}-*"):
+        try:
+            if path.name != keep and now - path.lstat().st_mtime > STALE_SECONDS:
+                if path.is_symlink() or path.is_file():
+                    path.unlink()
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _write_table(frame: pl.DataFrame, path: Path, reuse: Path | None) -> None:

@@ -28,19 +28,38 @@ BLOCK_DDL = "lo long, rows long, indptr binary, indices binary, data binary"
 Block = tuple[int, sp.csr_array]
 
 
+def index_dtype(n: int) -> type:
+    """Column indices of a block: 4 bytes each while the accounts fit."""
+    return np.int32 if n < 2**31 else np.int64
+
+
+def lookup(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense indices of account ids in the sorted ``ids``, and which of them are there at all."""
+    values = np.asarray(values, dtype=np.int64)
+    idx = np.searchsorted(ids, values)
+    found = np.zeros(values.size, dtype=bool)
+    inside = idx < ids.size
+    found[inside] = ids[idx[inside]] == values[inside]
+    return idx, found
+
+
 def pack(batches: Iterator[pa.RecordBatch], ids: np.ndarray) -> Iterator[pa.RecordBatch]:
     """One partition of (row id, column id, value) rows -> one CSR block over dense indices.
 
     ``ids`` are the snapshot's sorted account ids: dense index = position in it. Rows are summed
-    where a (row, column) pair repeats, as scipy does when the in-process snapshot is built.
+    where a (row, column) pair repeats, as scipy does when the in-process snapshot is built. An edge
+    with an end outside the accounts is left out.
     """
     tables = [b for b in batches if b.num_rows]
     if not tables:
         return
     table = pa.Table.from_batches(tables)
-    row = np.searchsorted(ids, table.column("row").to_numpy())
-    col = np.searchsorted(ids, table.column("col").to_numpy())
-    val = table.column("val").to_numpy().astype(np.float64)
+    row, row_ok = lookup(ids, table.column("row").to_numpy())
+    col, col_ok = lookup(ids, table.column("col").to_numpy())
+    ok = row_ok & col_ok
+    if not ok.any():
+        return
+    row, col, val = row[ok], col[ok], table.column("val").to_numpy().astype(np.float64)[ok]
     lo, hi = int(row.min()), int(row.max()) + 1
     m = sp.csr_array((val, (row - lo, col)), shape=(hi - lo, ids.size))
     m.sum_duplicates()
@@ -50,7 +69,7 @@ def pack(batches: Iterator[pa.RecordBatch], ids: np.ndarray) -> Iterator[pa.Reco
                 "lo": lo,
                 "rows": hi - lo,
                 "indptr": m.indptr.astype(np.int64).tobytes(),
-                "indices": m.indices.astype(np.int64).tobytes(),
+                "indices": m.indices.astype(index_dtype(ids.size)).tobytes(),
                 "data": m.data.tobytes(),
             }
         ],
@@ -62,7 +81,7 @@ def unpack(row: object, n: int) -> Block:
     """A packed block (a Row of ``BLOCK_SCHEMA``) as (first row, CSR matrix)."""
     lo, rows, indptr, indices, data = (getattr(row, f) for f in BLOCK_SCHEMA.names)
     m = sp.csr_array(
-        (np.frombuffer(data, np.float64), np.frombuffer(indices, np.int64), np.frombuffer(indptr, np.int64)),
+        (np.frombuffer(data, np.float64), np.frombuffer(indices, index_dtype(n)), np.frombuffer(indptr, np.int64)),
         shape=(rows, n),
     )
     return int(lo), m
@@ -79,12 +98,49 @@ def row_sums(block: Block) -> tuple[int, np.ndarray]:
     return lo, np.asarray(m.sum(axis=1)).ravel()
 
 
-def h_step(block: Block, estimate: np.ndarray) -> tuple[int, np.ndarray]:
-    """One synchronous step of the distributed k-core algorithm (Montresor, De Pellegrini, Miorandi 2013)
-    for this block's rows: the new estimate of node v is min(estimate[v], h) where h is the largest k
-    such that neighbours with estimate >= k weigh at least k together (weights: edge multiplicities).
-    Repeated until nothing changes, the estimates are the exact core numbers."""
+def h_step(
+    block: Block, estimate: np.ndarray, changed: np.ndarray | None = None, sweeps: int = 1
+) -> tuple[int, np.ndarray]:
+    """Steps of the distributed k-core algorithm (Montresor, De Pellegrini, Miorandi 2013) for this
+    block's rows: the new estimate of node v is min(estimate[v], h) where h is the largest k such that
+    neighbours with estimate >= k weigh at least k together (weights: edge multiplicities).
+
+    Started from the degrees, estimates never fall below the core numbers whatever order the steps
+    take, and a state no step changes is exactly the core numbers. So a block may take up to
+    ``sweeps`` steps on its own rows (seeing its own new estimates) before the next global round, and
+    only rows with a neighbour whose estimate moved (``changed``: node ids; None: all) are recomputed."""
     lo, m = block
+    rows = m.shape[0]
+    est = estimate.copy()
+    dirty = np.arange(rows) if changed is None else _rows_touching(m, changed)
+    for _ in range(sweeps):
+        if dirty.size == 0:
+            break
+        current = est[lo + dirty]
+        new = np.minimum(current, _h(sp.csr_array(m[dirty]), est))
+        moved = new != current
+        if not moved.any():
+            break
+        est[lo + dirty[moved]] = new[moved]
+        dirty = _rows_touching(m, lo + dirty[moved])
+    return lo, est[lo : lo + rows]
+
+
+def _rows_touching(m: sp.csr_array, nodes: np.ndarray) -> np.ndarray:
+    """This block's rows with a neighbour among ``nodes`` (one gather over the block's entries)."""
+    mark = np.zeros(m.shape[1], dtype=np.int32)
+    mark[nodes] = 1
+    counts = np.diff(m.indptr)
+    hits = np.zeros(m.shape[0], dtype=np.int64)
+    nonempty = counts > 0
+    if nonempty.any():
+        hits[nonempty] = np.add.reduceat(mark[m.indices], m.indptr[:-1][nonempty])
+    touched: np.ndarray = np.flatnonzero(hits)
+    return touched
+
+
+def _h(m: sp.csr_array, estimate: np.ndarray) -> np.ndarray:
+    """Per row: the largest k such that its neighbours with estimate >= k weigh at least k."""
     counts = np.diff(m.indptr)
     rows = np.repeat(np.arange(m.shape[0]), counts)
     values = estimate[m.indices]
@@ -99,7 +155,7 @@ def h_step(block: Block, estimate: np.ndarray) -> tuple[int, np.ndarray]:
     starts = m.indptr[:-1][counts > 0]
     if starts.size:
         h[counts > 0] = np.maximum.reduceat(candidate, starts).astype(np.int64)
-    return lo, np.minimum(estimate[lo : lo + m.shape[0]], h)
+    return h
 
 
 def assemble(

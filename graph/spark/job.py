@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 # Above this many floats the node vector goes to the tasks as a broadcast, below it inside the closure.
 BROADCAST_MIN = 100_000
 MAX_ITER = 200
+LOCAL_SWEEPS = 50  # k-core steps a block takes on its own rows per global round
 WILSON_Z = 1.959964
 
 
@@ -77,9 +78,9 @@ class Graph:
     def n(self) -> int:
         return int(self.ids.size)
 
-    def dense(self, table: pa.Table, column: str) -> np.ndarray:
-        index: np.ndarray = np.searchsorted(self.ids, table.column(column).to_numpy().astype(np.int64))
-        return index
+    def dense(self, table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Dense indices of a column of account ids, and which are in the snapshot at all."""
+        return blocks.lookup(self.ids, table.column(column).to_numpy())
 
 
 def load(spark: SparkSession, snapshot: str, built_at: datetime | None = None, since: datetime | None = None) -> Graph:
@@ -119,10 +120,11 @@ def _pack(df: DataFrame, g: Graph) -> RDD[blocks.Block]:
 
 
 def _each(
-    rdd: RDD[blocks.Block], x: np.ndarray, fn: Callable[[blocks.Block, np.ndarray], tuple[int, np.ndarray]]
+    rdd: RDD[blocks.Block], x: Any, fn: Callable[[blocks.Block, Any], tuple[int, np.ndarray]], size: int = 0
 ) -> list[tuple[int, np.ndarray]]:
-    """``fn(block, x)`` on every block; ``x`` shipped in the closure or, when large, as a broadcast."""
-    if x.size < BROADCAST_MIN:
+    """``fn(block, x)`` on every block; ``x`` (``size`` numbers) shipped in the closure or, when large,
+    as a broadcast."""
+    if (size or x.size) < BROADCAST_MIN:
         return rdd.map(lambda b: fn(b, x)).collect()
     shared = rdd.context.broadcast(x)
     try:
@@ -164,7 +166,8 @@ def pagerank(g: Graph, restarts: list[np.ndarray | None], report: Report) -> np.
     rdd = _pack(normalised, g)
     report.edges = int(rdd.map(lambda b: b[1].nnz).sum())
     dangling = np.ones(n, dtype=bool)
-    dangling[g.dense(out.select("src").toArrow(), "src")] = False
+    idx, found = g.dense(out.select("src").toArrow(), "src")
+    dangling[idx[found]] = False
     out.unpersist()
     p = np.empty((n, m))
     for j, r in enumerate(restarts):
@@ -212,31 +215,38 @@ def core_numbers(g: Graph, report: Report) -> np.ndarray:
     rdd = _pack(both.withColumn("val", F.lit(1.0)), g)
     try:
         estimate = blocks.assemble(rdd.map(blocks.row_sums).collect(), g.n).astype(np.int64)
+        changed: np.ndarray | None = None  # the first round looks at every node
         for it in range(1, g.n + 2):
-            step = blocks.assemble(_each(rdd, estimate, blocks.h_step), g.n, dtype=np.int64)
+            size = g.n + (changed.size if changed is not None else 0)
+            step = blocks.assemble(_each(rdd, (estimate, changed), _h_sweeps, size), g.n, dtype=np.int64)
             if np.array_equal(step, estimate):
                 report.iterations["core"] = it
                 report.seconds["core"] = time.perf_counter() - started
                 return estimate
+            changed = np.flatnonzero(step != estimate)
             estimate = step
     finally:
         rdd.unpersist()
     raise RuntimeError("core numbers did not settle")  # cannot happen: estimates only fall, and are >= 0
 
 
+def _h_sweeps(block: blocks.Block, state: tuple[np.ndarray, np.ndarray | None]) -> tuple[int, np.ndarray]:
+    estimate, changed = state
+    return blocks.h_step(block, estimate, changed, sweeps=LOCAL_SWEEPS)
+
+
 def in_degree(g: Graph) -> np.ndarray:
     counts = g.follows.groupBy("followee_id").count().toArrow()
     out = np.zeros(g.n, dtype=np.int64)
-    out[g.dense(counts, "followee_id")] = counts.column("count").to_numpy()
+    idx, found = g.dense(counts, "followee_id")
+    out[idx[found]] = counts.column("count").to_numpy()[found]
     return out
 
 
 def restart_vector(g: Graph, path: str) -> np.ndarray:
     """Restart weights per account from Parquet (account_id, n); accounts outside the snapshot dropped."""
     table = g.spark.read.parquet(path).select("account_id", "n").toArrow()
-    account = table.column("account_id").to_numpy().astype(np.int64)
-    idx = g.dense(table, "account_id")
-    known = (idx < g.n) & (g.ids[np.minimum(idx, max(g.n - 1, 0))] == account) if g.n else idx < 0
+    idx, known = g.dense(table, "account_id")
     vector = np.zeros(g.n)
     np.add.at(vector, idx[known], table.column("n").to_numpy().astype(np.float64)[known])
     return vector
@@ -301,12 +311,14 @@ def audience(g: Graph, candidates: DataFrame, target: DataFrame | None) -> DataF
         flags = flags.withColumn("in_target", F.lit(None).cast("boolean"))
     credible = ~F.col("suspect")
     known = F.col("following_count").isNotNull()
-    follows = g.follows.select(F.col("followee_id").alias("cand"), F.col("follower_id").alias("id")).distinct()
-    counted = (
-        candidates.select(F.col("id").alias("cand"))
+    cands = F.broadcast(candidates.select(F.col("id").alias("cand")).distinct())
+    follows = (
+        g.follows.select(F.col("followee_id").alias("cand"), F.col("follower_id").alias("id"))
+        .join(cands, "cand")  # the candidates' followers only, before the shuffles
         .distinct()
-        .join(follows, "cand")
-        .join(flags, "id")
+    )
+    counted = (
+        follows.join(flags, "id")
         .groupBy("cand")
         .agg(
             F.count(F.lit(1)).alias("followers"),
@@ -317,7 +329,7 @@ def audience(g: Graph, candidates: DataFrame, target: DataFrame | None) -> DataF
         )
     )
     zero = F.lit(0).cast("long")
-    c = candidates.select(F.col("id").alias("cand")).distinct().join(counted, "cand", "left")
+    c = cands.join(counted, "cand", "left")
     c = c.select(
         "cand",
         *(F.coalesce(F.col(k), zero).alias(k) for k in ("followers", "credible", "known", "reachable", "targeted")),
