@@ -154,8 +154,10 @@ def process(argv: list[str], port: int, env: dict[str, str] | None = None, ready
         wait_up(f"http://127.0.0.1:{port}{ready}", proc)
         yield psutil.Process(proc.pid)
     finally:
+        # A clean stop writes every buffered click; when the load outran PostgreSQL that backlog can take
+        # a while (the click counts below need it all).
         proc.send_signal(signal.SIGINT)
-        proc.wait(60)
+        proc.wait(600)
 
 
 def tree_cpu(parent: Any) -> float:
