@@ -285,12 +285,15 @@ def report(runs: dict[str, list[tuple[Run, float]]], stored: dict[str, int]) -> 
 
 
 def count_rows_soon(db: str) -> int:
-    """Clicks of the warm-up, once the buffers have written them all (the count stops moving)."""
-    last = -1
-    while (now := count_rows(db, "clicks")) != last:
+    """Clicks of the warm-up, once the buffers have written them all (the count still for 2 s: one
+    big statement of a backlog can take over a second on a loaded machine)."""
+    last, still = -1, 0
+    while still < 4:
+        now = count_rows(db, "clicks")
+        still = still + 1 if now == last else 0
         last = now
         time.sleep(0.5)
-    return now
+    return last
 
 
 if __name__ == "__main__":
