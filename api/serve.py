@@ -74,7 +74,13 @@ def _serve_one(settings: Settings) -> int:
                 _announce(settings)
 
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="warning", lifespan="on", access_log=False
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,  # SOROT_TRUSTED_PROXIES decides whose Forwarded headers count (campaigns/tracking.py)
     )
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled, as uvicorn.run expects
         AnnouncingServer(config).run()
@@ -124,6 +130,7 @@ def _serve_many(settings: Settings, workers: int) -> int:
             log_level="warning",
             lifespan="on",
             access_log=False,
+            proxy_headers=False,
         )
         sock = config.bind_socket()
         try:

@@ -193,7 +193,7 @@ def part_d(args: argparse.Namespace, seeds: list[str]) -> None:
         f"per {window:g} s: 429s after the first window {sum(r[3] for r in rows[1:])}, lowest full-window use "
         f"{min(full_used):.0%}, empty pages after a short page {stats['wasted_pages']} of {stats['requests']} "
         "requests; "
-        f"crawl requests {sum(c['counters']['requests'] for c in crawls)}",
+        f"requests the crawls had saved when cancelled {sum(c['counters']['requests'] for c in crawls)}",
         ["window", "seconds", "requests", "429s", "budget used"],
         rows,
     )

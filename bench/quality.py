@@ -6,10 +6,10 @@ who engaged with them), and ranked for the topic and the three brands' audience.
 top 20 is scored on the world's Monte Carlo truth: unique target people reached as a ratio to a
 greedy oracle over the creators a brand would accept (no brand, bot, bought or opted-out account),
 NDCG@20 against each creator's expected reach, and which brands, bought, bot and opted-out accounts
-reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109,
-201-208, 301-308, 401-429, 601-608 and 701-708; the default table is of seeds never looked at before, most with other
-parameters. "follower count" is the issue's baseline: topic posters (not the brands, not opted out)
-sorted by their reported follower count, bought followers and all.
+reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109, 201-208, 301-308,
+401-429, 601-608, 701-708 and 801-808; the default table is of seeds never looked at before, most
+with other parameters. "follower count" is the issue's baseline: topic posters (not the brands, not
+opted out) sorted by their reported follower count, bought followers and all.
 
     uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,...] [--json out.json]
 """
@@ -48,8 +48,8 @@ from sql.server import start_embedded, with_database
 TAG = TOPICS[COFFEE][0]
 TOP, TOP50 = 20, 50
 DEFAULT_WORLDS = (
-    "default:801,default:802,engagement=0.4:803,engagement=2.5:804,farm_share=0.2:805,"
-    "bought=0.4+farm_share=0.05:806,accounts=4000+concentration=0.55:807,concentration=0.9+dormant_share=0.4:808"
+    "default:901,default:902,engagement=0.4:903,engagement=2.5:904,farm_share=0.2:905,"
+    "bought=0.4+farm_share=0.05:906,accounts=4000+concentration=0.55:907,concentration=0.9+dormant_share=0.4:908"
 )
 FC_CLEAN = "follower count, bought left out (knows the truth)"
 RANKERS = (

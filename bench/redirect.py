@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import resource
@@ -171,7 +172,8 @@ def tree_cpu(parent: Any) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--seconds", type=float, default=10, help="per server and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over all servers; the median round is shown")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="processes of the multi-process row")
     parser.add_argument("--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
@@ -182,85 +184,111 @@ def main() -> None:
         import uvicorn
 
         app = bare_app() if args.serve == "bare" else raw_app
-        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+        # As `sorot serve` runs uvicorn: no access log, no proxy-header rewriting.
+        uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, proxy_headers=False)
         return
-
     generate = run_wrk if args.generator == "wrk" else run_python
     load_before = os.getloadavg()
-    rows: list[list[object]] = []
-    bare_rate = 0.0
-
-    def row(label: str, r: Run, server_cpu: float, stored: str = "-") -> None:
-        rows.append(
-            [
-                label,
-                f"{r.rate:,.0f}",
-                f"{r.p50:.1f}",
-                f"{r.p99:.1f}",
-                f"{r.rate / bare_rate:.2f}x" if bare_rate else "-",
-                f"{100 * server_cpu / r.seconds:.0f}%",
-                f"{100 * r.generator_cpu / r.seconds:.0f}%",
-                f"{r.received:,}" + (f" ({r.failed} failed)" if r.failed else ""),
-                stored,
-            ]
-        )
-
-    results: dict[str, Run] = {}
-    for kind in ("raw", "bare"):
-        port = free_port()
-        argv = [sys.executable, "-m", "bench.redirect", "--serve", kind, "--port", str(port)]
-        with process(argv, port) as server:
-            cpu = tree_cpu(server)
-            results[kind] = generate(port, "/r/x", args.connections, args.seconds)
-            cpu = tree_cpu(server) - cpu
-        if kind == "bare":
-            bare_rate = results[kind].rate
-        row("raw ASGI 302 (uvicorn)" if kind == "raw" else "bare litestar 302 (uvicorn)", results[kind], cpu)
-
-    for workers in (1, args.workers):
-        with fresh_database() as db:
-            slug = asyncio.run(make_link(db))
+    labels = [
+        "raw ASGI 302 (uvicorn)",
+        "bare litestar 302 (uvicorn)",
+        "sorot /r/{slug}, 1 process",
+        f"sorot /r/{{slug}}, {args.workers} processes",
+    ]
+    runs: dict[str, list[tuple[Run, float]]] = {label: [] for label in labels}
+    stored: dict[str, int] = {}
+    with contextlib.ExitStack() as stack:
+        # Every server runs for the whole benchmark and each round visits them in turn, so the machine's
+        # other load (it is shared) falls on all of them alike.
+        servers: dict[str, tuple[Any, int, str, str | None]] = {}
+        for label, kind in zip(labels[:2], ("raw", "bare"), strict=True):
             port = free_port()
-            env = {**os.environ, "DATABASE_URL": db, "SOROT_LOG_LEVEL": "WARNING"}
-            argv = [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)]
-            with process(argv, port, env, ready="/healthz") as server:
-                generate(port, f"/r/{slug}", 4, 1)  # warm: the link is cached in every worker
-                warm = count_rows_soon(db)
+            argv = [sys.executable, "-m", "bench.redirect", "--serve", kind, "--port", str(port)]
+            servers[label] = (stack.enter_context(process(argv, port)), port, "/r/x", None)
+        for label, workers in zip(labels[2:], (1, args.workers), strict=True):
+            db = stack.enter_context(fresh_database())
+            slug = asyncio.run(make_link(db))
+            server, port = stack.enter_context(sorot(db, workers, label, stored))
+            servers[label] = (server, port, f"/r/{slug}", db)
+            generate(port, f"/r/{slug}", 4, 1)  # warm: the link cached in every worker
+            stored[label] = -count_rows_soon(db)
+        for _ in range(args.rounds):
+            for label, (server, port, path, _db) in servers.items():
                 cpu = tree_cpu(server)
-                r = generate(port, f"/r/{slug}", args.connections, args.seconds)
-                cpu = tree_cpu(server) - cpu
-            stored = count_rows(db, "clicks") - warm
-        lost = max(0, r.received - stored)
-        row(
-            f"sorot /r/{{slug}}, {workers} process{'es' if workers > 1 else ''}",
-            r,
-            cpu,
-            f"{stored:,} ({lost} lost)",
-        )
+                r = generate(port, path, args.connections, args.seconds)
+                runs[label].append((r, tree_cpu(server) - cpu))
     load_after = os.getloadavg()
+    rows = report(runs, stored)
     table(
-        f"Redirect, {args.connections} keep-alive connections, {args.seconds:g} s each, generator {args.generator}; "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, load average {load_before[0]:.1f} before, "
-        f"{load_after[0]:.1f} after",
-        [
-            "server",
-            "requests/s",
-            "p50 ms",
-            "p99 ms",
-            "vs bare litestar",
-            "server CPU",
-            "generator CPU",
-            "302s received",
-            "clicks stored after clean stop",
-        ],
+        f"Redirect, {args.connections} keep-alive connections, {args.rounds} rounds of {args.seconds:g} s per server "
+        f"(median round shown), generator {args.generator}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, load average {load_before[0]:.1f} before, {load_after[0]:.1f} after",
+        HEADER,
         rows,
     )
 
 
+@contextmanager
+def sorot(db: str, workers: int, label: str, stored: dict[str, int]) -> Iterator[tuple[Any, int]]:
+    """`sorot serve --workers N` on ``db``; after its clean stop, adds the clicks in ``db`` to ``stored``."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db, "SOROT_LOG_LEVEL": "WARNING"}
+    argv = [sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)]
+    with process(argv, port, env, ready="/healthz") as server:
+        yield server, port
+    stored[label] += count_rows(db, "clicks")
+
+
+HEADER = [
+    "server",
+    "requests/s (median, spread)",
+    "p50 ms",
+    "p99 ms",
+    "vs bare litestar",
+    "server CPU µs/request",
+    "server CPU",
+    "generator CPU",
+    "302s received (all rounds)",
+    "clicks stored after clean stop",
+]
+
+
+def report(runs: dict[str, list[tuple[Run, float]]], stored: dict[str, int]) -> list[list[object]]:
+    rows: list[list[object]] = []
+    medians = {label: sorted(rs, key=lambda x: x[0].rate)[len(rs) // 2] for label, rs in runs.items()}
+    bare = medians["bare litestar 302 (uvicorn)"][0].rate
+    for label, rs in runs.items():
+        r, cpu = medians[label]
+        rates = [x.rate for x, _ in rs]
+        received = sum(x.received for x, _ in rs)
+        failed = sum(x.failed for x, _ in rs)
+        clicks = "-"
+        if label in stored:
+            clicks = f"{stored[label]:,} ({max(0, received - stored[label])} lost)"
+        rows.append(
+            [
+                label,
+                f"{r.rate:,.0f} ({min(rates):,.0f}-{max(rates):,.0f})",
+                f"{r.p50:.1f}",
+                f"{r.p99:.1f}",
+                f"{r.rate / bare:.2f}x",
+                f"{1e6 * cpu / max(r.received, 1):.0f}",
+                f"{100 * cpu / r.seconds:.0f}%",
+                f"{100 * r.generator_cpu / r.seconds:.0f}%",
+                f"{received:,}" + (f" ({failed} failed)" if failed else ""),
+                clicks,
+            ]
+        )
+    return rows
+
+
 def count_rows_soon(db: str) -> int:
-    """Clicks of the warm-up, once the buffers have written them (every 100 ms)."""
-    time.sleep(0.5)
-    return count_rows(db, "clicks")
+    """Clicks of the warm-up, once the buffers have written them all (the count stops moving)."""
+    last = -1
+    while (now := count_rows(db, "clicks")) != last:
+        last = now
+        time.sleep(0.5)
+    return now
 
 
 if __name__ == "__main__":

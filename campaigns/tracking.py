@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 log = logging.getLogger("sorot.tracking")
@@ -108,8 +109,7 @@ class LinkInfo:
         return urlsplit(self.url).fragment
 
 
-@dataclass(frozen=True)
-class Click:
+class Click(NamedTuple):  # a tuple: one is made per redirect, and a frozen dataclass costs twice as much
     org_id: uuid.UUID
     campaign_id: uuid.UUID
     creator_id: uuid.UUID
@@ -120,13 +120,23 @@ class Click:
     bot: bool
 
 
+BACKLOG_WARNING = 100_000  # buffered clicks (about 30 MB) at which each further 100,000 is logged
+
+
 class ClickBuffer:
     """Collects clicks and writes them in batches through ``write``."""
 
     def __init__(
-        self, write: Callable[[list[Click]], Awaitable[None]], max_batch: int = 1000, interval: float = 0.1
+        self,
+        write: Callable[[list[Click]], Awaitable[None]],
+        max_batch: int = 1000,
+        interval: float = 0.1,
+        max_write: int = 10_000,
     ) -> None:
         self.write, self.max_batch, self.interval = write, max_batch, interval
+        # A backlog (the database slower than the traffic for a while) goes in bigger statements, which
+        # PostgreSQL writes faster per click, so the backlog shrinks instead of growing.
+        self.max_write = max(max_write, max_batch)
         self.pending: list[Click] = []
         self.written = 0
         self._wake = asyncio.Event()
@@ -138,11 +148,13 @@ class ClickBuffer:
         self.pending.append(click)
         if len(self.pending) >= self.max_batch:
             self._wake.set()
+            if len(self.pending) % BACKLOG_WARNING == 0:
+                log.warning("clicks arrive faster than the database takes them", extra={"pending": len(self.pending)})
 
     async def flush(self) -> None:
         async with self._lock:
             while self.pending:
-                batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
+                batch, self.pending = self.pending[: self.max_write], self.pending[self.max_write :]
                 try:
                     await self.write(batch)
                     self.written += len(batch)

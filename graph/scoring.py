@@ -30,7 +30,7 @@ from graph.ranking import (
     score,
 )
 from graph.reach import Estimate, estimate, post_stats, readable, sample_scale
-from graph.shortlist import Coverage
+from graph.shortlist import Coverage, unique_order
 
 
 @dataclass
@@ -131,7 +131,16 @@ def finish(
     kept_fees = [fees[i] for i in kept]
     custom = score(raw, weights) if raw["reach"].size else raw["reach"]
     values = obj.values(objective, _subset(est, kept), kept_fees, custom)
-    order = np.lexsort((-raw["reach"], -values))[: req.limit]
+    if objective in ("reach", "efficiency"):
+        # A list is read as a set: each creator is ranked by what it adds to those above it, counted at
+        # what its interval is sure of, so an uncertain small audience does not pass for a fresh one.
+        sub = _subset(est, kept)
+        costs = np.ones(kept.size) if objective == "reach" else np.maximum([float(f) for f in kept_fees], 0.01) / 100
+        order, values_in_order = unique_order(sure(sub), costs, req.limit)
+        values = np.zeros(kept.size)
+        values[order] = values_in_order
+    else:
+        order = np.lexsort((-raw["reach"], -values))[: req.limit]
     chosen = kept[order]
     labels = communities(snap, cand[chosen])
     shown_size = target_size if pool.target is not None else None
@@ -189,6 +198,15 @@ def coverage(est: Estimate) -> Coverage:
         [seen.data[r] for r in rows],
         est.scale,
         np.where(hidden, est.reach, est.second_hop),
+    )
+
+
+def sure(est: Estimate) -> Coverage:
+    """The coverage of ``coverage``, each creator scaled down to its interval's lower end."""
+    cover = coverage(est)
+    share = np.divide(est.low, est.reach, out=np.zeros(est.reach.size), where=est.reach > 0)
+    return Coverage(
+        cover.audiences, [p * s for p, s in zip(cover.probs, share, strict=True)], cover.scales, cover.extra * share
     )
 
 

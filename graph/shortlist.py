@@ -145,3 +145,23 @@ def _celf(
         if communities is not None:
             per_community[communities[i]] = per_community.get(communities[i], 0) + 1
     return Plan(picks, reach, spent, "greedy")
+
+
+def unique_order(cover: Coverage, costs: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``k`` creators in greedy order of what each adds to those before it per unit of cost,
+    and those values. Lazy (CELF): a creator's gain only shrinks as others are chosen, so a stale value
+    at the top of the heap is recomputed, not every creator's; the values come out non-increasing."""
+    cover = cover.fresh()
+    heap = [(-cover.alone(i) / costs[i], i, 0) for i in range(len(cover.audiences))]
+    heapq.heapify(heap)
+    order: list[int] = []
+    values: list[float] = []
+    while heap and len(order) < k:
+        value, i, computed = heapq.heappop(heap)
+        if computed != len(order):
+            heapq.heappush(heap, (-cover.gain(i) / costs[i], i, len(order)))
+            continue
+        cover.add(i)
+        order.append(i)
+        values.append(-value)
+    return np.asarray(order, dtype=np.int64), np.asarray(values)

@@ -49,6 +49,7 @@ class LinkCache(LruCache[str, Link | None]):
     def __init__(self, max_entries: int) -> None:
         super().__init__(max_entries)
         self.version = 0
+        self.listening = asyncio.Event()  # set while change notifications arrive
 
     def invalidate(self, change: str) -> None:
         """``slug:<slug>``, ``campaign:<id>``, or anything else: forget everything."""
@@ -69,12 +70,14 @@ async def watch_links(dsn: str, links: LinkCache, retry: float = 1.0) -> None:
         try:
             conn = await repo.listen_links(dsn, links.invalidate)
             links.invalidate("all")  # changes made while nobody listened
+            links.listening.set()
             closed = asyncio.Event()
             conn.add_termination_listener(lambda _conn, closed=closed: closed.set())
             await closed.wait()
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             log.warning("link change listener lost", extra={"error": str(e)})
         finally:
+            links.listening.clear()
             if conn is not None:
                 with contextlib.suppress(Exception):
                     await conn.close()

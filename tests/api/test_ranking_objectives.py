@@ -166,3 +166,14 @@ class TestPlantedWorld:
         assert first["account_id"] == ids[LARGE]
         assert first["expected_reach"]["topical_posts"] == 4
         assert first["expected_reach"]["engagements_observed"] < large["engagements_observed"]
+
+    async def test_a_hidden_follower_list_counts_at_what_is_sure(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
+    ) -> None:
+        # As a server that hides who follows LARGE: nothing stored, 600 followers reported.
+        await conn.execute("DELETE FROM follows WHERE followee_id = $1", ids[LARGE])
+        r = await ranked(client, tenant, request(ids))
+        large = next(c for c in r["creators"] if c["account_id"] == ids[LARGE])  # type: ignore[attr-defined]
+        reach = large["expected_reach"]
+        assert 0 < reach["low"] < reach["value"] and reach["target_followers"] > 0  # estimated from who engaged
+        assert large["score"] == pytest.approx(reach["low"], abs=0.01)  # its followers cannot be checked

