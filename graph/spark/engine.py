@@ -27,6 +27,7 @@ from graph.ranking import AudienceStats, Globals
 from graph.spark import files, job, session
 from graph.spark import repository as repo
 from sql import Conn
+from sql.errors import UpstreamError
 
 KEEP_EXPORTS = 4
 
@@ -87,9 +88,22 @@ def _prune(parent: Path) -> None:
 
 
 def _run(snap: Snapshot, **request: object) -> tuple[job.Report, Path]:
+    """The job on this snapshot; Spark that cannot start or fails is the engine's upstream failing (502)."""
     out = Path(tempfile.mkdtemp(dir=workdir(), prefix="out-"))
     req = job.Request(str(snapshot_dir(snap)), str(out), built_at=snap.built_at, **request)  # type: ignore[arg-type]
-    return job.run(session.get(), req), out
+    try:
+        spark = session.get()
+    except session.SparkUnavailableError as e:
+        raise UpstreamError(f"the Spark graph engine (SOROT_GRAPH_ENGINE=spark) cannot start: {e}") from e
+    try:
+        return job.run(spark, req), out
+    except Exception as e:
+        from py4j.protocol import Py4JError  # type: ignore[import-untyped]
+        from pyspark.errors import PySparkException
+
+        if isinstance(e, PySparkException | Py4JError):
+            raise UpstreamError(f"the Spark graph job failed on {session.master()}: {type(e).__name__}") from e
+        raise
 
 
 def _compute(snap: Snapshot, metrics: bool, restart: np.ndarray | None) -> tuple[list[repo.RunInfo], pl.DataFrame]:

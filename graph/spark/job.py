@@ -23,26 +23,28 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
-from graph import authenticity as au
-from graph.build import FOLLOW_WEIGHT, INTERACTION_WEIGHTS
+from graph.build import FOLLOW_WEIGHT
 from graph.centrality import ALPHA, L1_TOLERANCE, ConvergenceError
 from graph.spark import blocks
+from graph.spark.audience import audience
+from graph.spark.inputs import Graph, load
 
 if TYPE_CHECKING:
     from pyspark import RDD
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 # Above this many floats the node vector goes to the tasks as a broadcast, below it inside the closure.
 BROADCAST_MIN = 100_000
 MAX_ITER = 200
-LOCAL_SWEEPS = 50  # k-core steps a block takes on its own rows per global round
-WILSON_Z = 1.959964
+# k-core steps a block takes on its own rows per global round. More did not save rounds on the benchmark
+# graph (most neighbours sit in other blocks) and cost more per round: 1M edges took 36 s with 1, 77 s with 50.
+LOCAL_SWEEPS = 1
 
 
 @dataclass
@@ -63,45 +65,6 @@ class Report:
     edges: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     iterations: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class Graph:
-    spark: SparkSession
-    accounts: DataFrame
-    follows: DataFrame
-    interactions: DataFrame
-    ids: np.ndarray  # sorted account ids: dense index = position
-    built_at: datetime
-
-    @property
-    def n(self) -> int:
-        return int(self.ids.size)
-
-    def dense(self, table: pa.Table, column: str) -> tuple[np.ndarray, np.ndarray]:
-        """Dense indices of a column of account ids, and which are in the snapshot at all."""
-        return blocks.lookup(self.ids, table.column(column).to_numpy())
-
-
-def load(spark: SparkSession, snapshot: str, built_at: datetime | None = None, since: datetime | None = None) -> Graph:
-    from pyspark.sql import functions as F
-
-    base = snapshot.rstrip("/")
-    accounts = spark.read.parquet(f"{base}/accounts.parquet")
-    follows = spark.read.parquet(f"{base}/follows.parquet").select("follower_id", "followee_id")
-    interactions = spark.read.parquet(f"{base}/interactions.parquet")
-    if since is not None and "at" in interactions.columns:
-        interactions = interactions.where(F.col("at") >= F.lit(since))
-    # An exported in-memory snapshot carries each edge's summed weight; the store's files carry the kind.
-    weight = F.col("weight") if "weight" in interactions.columns else _weight(F.col("kind"))
-    interactions = interactions.select("actor_id", "author_id", weight.cast("double").alias("w"))
-    if built_at is None:
-        manifest = spark.read.json(f"{base}/manifest.json", multiLine=True).first()
-        if manifest is None:
-            raise ValueError(f"{base}/manifest.json is empty")
-        built_at = datetime.fromisoformat(str(manifest["built_at"]))
-    ids = np.sort(accounts.select(F.col("id").cast("long")).toArrow().column("id").to_numpy())
-    return Graph(spark, accounts, follows, interactions, ids, built_at)
 
 
 def _pack(df: DataFrame, g: Graph) -> RDD[blocks.Block]:
@@ -131,13 +94,6 @@ def _each(
         return rdd.map(lambda b: fn(b, shared.value)).collect()
     finally:
         shared.destroy()
-
-
-def _weight(kind: Column) -> Column:
-    from pyspark.sql import functions as F
-
-    pairs = [F.lit(v) for k, w in INTERACTION_WEIGHTS.items() for v in (k, w)]
-    return F.coalesce(F.create_map(*pairs)[kind], F.lit(0.0))
 
 
 def pagerank(g: Graph, restarts: list[np.ndarray | None], report: Report) -> np.ndarray:
@@ -250,110 +206,6 @@ def restart_vector(g: Graph, path: str) -> np.ndarray:
     vector = np.zeros(g.n)
     np.add.at(vector, idx[known], table.column("n").to_numpy().astype(np.float64)[known])
     return vector
-
-
-def suspicion(g: Graph) -> DataFrame:
-    """id, suspect: graph/authenticity.py's suspicion, as DataFrame operations."""
-    from pyspark.sql import functions as F
-
-    cutoff = int((g.built_at - timedelta(days=au.NEW_ACCOUNT_DAYS)).timestamp())
-    following = F.coalesce(F.col("following_count"), F.lit(0))
-    engaged = g.interactions.select(F.col("actor_id").alias("id")).distinct().withColumn("engaged", F.lit(True))
-    a = g.accounts.join(engaged, "id", "left").select(
-        "id",
-        (following > au.MASS_FOLLOWING).alias("mass_following"),
-        (F.coalesce(F.col("posts_count"), F.lit(-1)) == 0).alias("no_posts"),
-        (~F.coalesce(F.col("has_avatar"), F.lit(True)) & F.coalesce(F.col("empty_bio"), F.lit(False))).alias(
-            "default_profile"
-        ),
-        ((F.coalesce(F.col("created_epoch"), F.lit(0)) > cutoff) & (following > au.NEW_HIGH_FOLLOWING)).alias(
-            "new_high_following"
-        ),
-        ((F.coalesce(F.col("posts_count"), F.lit(-1)) == 0) & F.col("engaged").isNull() & (following > 0)).alias(
-            "silent"
-        ),
-    )
-    silent = a.select(F.col("id").alias("follower_id"), "silent")
-    f = g.follows.join(silent, "follower_id", "left")
-    targets = (
-        f.groupBy(F.col("followee_id").alias("id"))
-        .agg(F.count(F.lit(1)).alias("followers"), F.sum(F.col("silent").cast("long")).alias("silent_followers"))
-        .where(
-            (F.col("silent_followers") >= au.FARM_TARGET_MIN_FOLLOWERS)
-            & (F.col("silent_followers") / F.col("followers") >= au.FARM_TARGET_BOT_SHARE)
-        )
-        .select(F.col("id").alias("followee_id"), F.lit(True).alias("target"))
-    )
-    on_target = (
-        g.follows.join(targets, "followee_id", "left")
-        .groupBy(F.col("follower_id").alias("id"))
-        .agg(F.count(F.lit(1)).alias("following"), F.count("target").alias("on_target"))
-    )
-    member = (
-        F.col("silent")
-        & (F.coalesce(F.col("on_target"), F.lit(0)) >= 1)
-        & (F.coalesce(F.col("on_target") / F.col("following"), F.lit(0.0)) >= au.FARM_MEMBER_TARGET_SHARE)
-    )
-    reasons = F.col("mass_following") | F.col("no_posts") | F.col("default_profile") | F.col("new_high_following")
-    return a.join(on_target, "id", "left").select("id", (reasons | member).alias("suspect"))
-
-
-def audience(g: Graph, candidates: DataFrame, target: DataFrame | None) -> DataFrame:
-    """graph.ranking.audience_stats for each candidate: counts over its distinct stored followers."""
-    from pyspark.sql import functions as F
-
-    flags = suspicion(g).join(g.accounts.select("id", "following_count"), "id")
-    if target is not None:
-        target = target.select("id").distinct().join(g.accounts.select("id"), "id")
-        target_size = max(target.count(), 1)
-        flags = flags.join(target.withColumn("in_target", F.lit(True)), "id", "left")
-    else:
-        flags = flags.withColumn("in_target", F.lit(None).cast("boolean"))
-    credible = ~F.col("suspect")
-    known = F.col("following_count").isNotNull()
-    cands = F.broadcast(candidates.select(F.col("id").alias("cand")).distinct())
-    follows = (
-        g.follows.select(F.col("followee_id").alias("cand"), F.col("follower_id").alias("id"))
-        .join(cands, "cand")  # the candidates' followers only, before the shuffles
-        .distinct()
-    )
-    counted = (
-        follows.join(flags, "id")
-        .groupBy("cand")
-        .agg(
-            F.count(F.lit(1)).alias("followers"),
-            F.sum(credible.cast("long")).alias("credible"),
-            F.sum(known.cast("long")).alias("known"),
-            F.sum((known & (F.col("following_count") < au.MASS_FOLLOWING)).cast("long")).alias("reachable"),
-            F.sum((credible & F.coalesce(F.col("in_target"), F.lit(False))).cast("long")).alias("targeted"),
-        )
-    )
-    zero = F.lit(0).cast("long")
-    c = cands.join(counted, "cand", "left")
-    c = c.select(
-        "cand",
-        *(F.coalesce(F.col(k), zero).alias(k) for k in ("followers", "credible", "known", "reachable", "targeted")),
-    )
-    nan = F.lit(float("nan"))
-    n, k = F.col("followers").cast("double"), F.col("credible").cast("double")
-    z2 = WILSON_Z * WILSON_Z
-    p = k / n
-    denom = 1 + F.lit(z2) / n
-    centre = (p + F.lit(z2) / (2 * n)) / denom
-    half = WILSON_Z * F.sqrt(p * (1 - p) / n + F.lit(z2) / (4 * n * n)) / denom
-    in_target = F.col("targeted") if target is not None else F.col("credible")
-    return c.select(
-        F.col("cand").alias("id"),
-        "followers",
-        "credible",
-        F.when(n > 0, k / n).otherwise(0.0).alias("authenticity"),
-        F.when(n > 0, F.greatest(F.lit(0.0), centre - half)).otherwise(0.0).alias("low"),
-        F.when(n > 0, F.least(F.lit(1.0), centre + half)).otherwise(1.0).alias("high"),
-        F.when(F.col("known") > 0, F.col("reachable") / F.col("known")).otherwise(nan).alias("reachability"),
-        (F.when(k > 0, F.col("targeted") / k).otherwise(0.0) if target is not None else nan).alias("fit"),
-        (F.col("targeted") / F.lit(float(target_size)) if target is not None else nan).alias("coverage"),
-        in_target.cast("double").alias("in_target"),
-    )
 
 
 def run(spark: SparkSession, req: Request) -> Report:

@@ -120,3 +120,26 @@ class TestSparkEngine:
             headers=tenant.headers("analyst"),
         )
         assert r.status_code == 422 and "SOROT_GRAPH_ENGINE" in r.text
+
+    async def test_spark_that_cannot_start_is_a_clear_502(
+        self,
+        client: httpx.AsyncClient,
+        tenant: Tenant,
+        conn: asyncpg.Connection,
+        world: World,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+    ) -> None:
+        from graph.spark import session
+
+        def unavailable() -> None:
+            raise session.SparkUnavailableError("no Java runtime: install one")
+
+        await load_world(conn, world, host="sim.test")
+        monkeypatch.setenv("SOROT_SPARK_WORKDIR", str(tmp_path))
+        monkeypatch.setenv("SOROT_GRAPH_ENGINE", "spark")
+        monkeypatch.setattr(session, "get", unavailable)
+        r = await client.post("/v1/rankings", json=body(world), headers=tenant.headers("analyst"))
+        assert r.status_code == 502, r.text
+        assert "SOROT_GRAPH_ENGINE=spark" in r.json()["detail"] and "no Java runtime" in r.json()["detail"]
+        assert await conn.fetchval("SELECT count(*) FROM graph_metric_runs") == 0
