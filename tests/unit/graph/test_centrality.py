@@ -76,3 +76,32 @@ class TestCoreNumbers:
         ours = core_numbers(src, dst, n)
         assert ours.tolist() == [ref[i] for i in range(n)]
         assert ours.max() >= 3  # a graph with real cores
+
+
+class TestTopicRankReuse:
+    def test_one_topic_is_computed_once_per_snapshot_and_equals_a_fresh_computation(self) -> None:
+        from graph import engine
+
+        src, dst = random_graph(500, 0, seed=11)
+        ids = np.arange(1, 501)
+        snap = build_snapshot(
+            "mastodon",
+            datetime.now(UTC),
+            pl.DataFrame({"id": ids}),
+            pl.DataFrame({"follower_id": ids[src], "followee_id": ids[dst]}),
+            pl.DataFrame(schema={"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String}),
+        )
+        coffee, tea = np.zeros(500), np.zeros(500)
+        coffee[[1, 2, 3]] = 1.0
+        tea[[4, 5]] = 2.0
+        first = engine.topic_rank(snap, coffee)
+        assert engine.topic_rank(snap, coffee.copy()) is first  # same restart weights: the kept vector
+        assert not first.flags.writeable  # shared by later requests
+        other = engine.topic_rank(snap, tea)
+        assert np.abs(first - pagerank(snap.weights, personalization=coffee)).max() == 0
+        assert np.abs(other - pagerank(snap.weights, personalization=tea)).max() == 0
+        for k in range(engine.TOPICS_KEPT + 2):  # the oldest are dropped, the cache stays bounded
+            restart = np.zeros(500)
+            restart[k + 10] = 1.0
+            engine.topic_rank(snap, restart)
+        assert len(snap.cache["topic_ranks"]) == engine.TOPICS_KEPT
