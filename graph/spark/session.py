@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -41,6 +42,11 @@ def master() -> str:
 
 def partitions() -> int:
     return int(os.environ.get("SOROT_SPARK_PARTITIONS") or DEFAULT_PARTITIONS)
+
+
+# py4j logs each connection it closes at INFO, also from finalizers at interpreter exit when the
+# streams are gone ("--- Logging error ---"); its warnings and errors still come through.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def get() -> SparkSession:
