@@ -6,37 +6,20 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 
 from api import cli_discovery, cli_erase, cli_listening, logs
+from api.cli_db import run_with_db
 from api.settings import Settings
-from sql import migrate, tenancy
+from sql import tenancy
 from sql.errors import AppError
 from sql.server import dump, open_database
 from sql.tenancy import ROLES
 from users import service as users
-
-
-def _run_with_db(settings: Settings, work: Callable[[asyncpg.Connection], Awaitable[int]]) -> int:
-    """Open the database (embedded when DATABASE_URL is unset), migrate, run ``work``, stop."""
-    database = open_database(settings.database_url, settings.home)
-
-    async def go() -> int:
-        conn = await asyncpg.connect(database.url)
-        try:
-            await migrate(conn)
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    try:
-        return asyncio.run(go())
-    finally:
-        database.stop()
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,7 +36,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
         print("database is up to date")
         return 0
 
-    return _run_with_db(settings, work)
+    return run_with_db(settings, work)
 
 
 def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -64,7 +47,7 @@ def cmd_org_create(args: argparse.Namespace, settings: Settings) -> int:
         print(f"org id:    {org.id}\nadmin key: {key.secret}  (shown once)")
         return 0
 
-    return _run_with_db(settings, work)
+    return run_with_db(settings, work)
 
 
 def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -73,7 +56,7 @@ def cmd_key_create(args: argparse.Namespace, settings: Settings) -> int:
         print(f"key id: {key.key.id}\nrole:   {key.key.role}\nkey:    {key.secret}  (shown once)")
         return 0
 
-    return _run_with_db(settings, work)
+    return run_with_db(settings, work)
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,7 +89,7 @@ def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
         print(f"log in at {settings.base_url}/login")
         return 0
 
-    return _run_with_db(settings, work)
+    return run_with_db(settings, work)
 
 
 def _positive(text: str) -> int:

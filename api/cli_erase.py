@@ -7,15 +7,13 @@ Each erasure is logged (``account_erasures``) with who ran it and why.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 
 import asyncpg
 
+from api.cli_db import run_with_db
 from api.settings import Settings
 from discovery import accounts
-from sql import migrate
-from sql.server import open_database
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,23 +38,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.set_defaults(func=cmd_erasures)
 
 
-def _run(settings: Settings, work: object) -> int:
-    database = open_database(settings.database_url, settings.home)
-
-    async def go() -> int:
-        conn = await asyncpg.connect(database.url)
-        try:
-            await migrate(conn)
-            return await work(conn)  # type: ignore[operator,no-any-return]
-        finally:
-            await conn.close()
-
-    try:
-        return asyncio.run(go())
-    finally:
-        database.stop()
-
-
 def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
     if not args.account_ids and not args.handle:
         raise SystemExit("error: give ACCOUNT_ID(s) or --handle")
@@ -79,7 +60,7 @@ def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
             print(f"erased account {e.account_id} ({e.platform} {e.handle} on {e.host}); log entry {e.id}")
         return 0
 
-    return _run(settings, work)
+    return run_with_db(settings, work)
 
 
 def cmd_erasures(args: argparse.Namespace, settings: Settings) -> int:
@@ -92,4 +73,4 @@ def cmd_erasures(args: argparse.Namespace, settings: Settings) -> int:
             )
         return 0
 
-    return _run(settings, work)
+    return run_with_db(settings, work)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from api.cli_db import run_with_db
 from api.settings import Settings
 from listening import runner, service
 from sql import migrate, tenancy
@@ -22,24 +23,14 @@ async def _org_id(conn: asyncpg.Connection, org: str) -> UUID:
 
 
 def cmd_rescore(args: argparse.Namespace, settings: Settings) -> int:
-    database = open_database(settings.database_url, settings.home)
+    async def work(conn: asyncpg.Connection) -> int:
+        org_id = await _org_id(conn, args.org)
+        async with conn.transaction():
+            done = await service.rescore(conn, org_id, args.monitor)
+        print(f"re-scored {done} mentions with {service.model_versions()}")
+        return 0
 
-    async def go() -> int:
-        conn = await asyncpg.connect(database.url)
-        try:
-            await migrate(conn)
-            org_id = await _org_id(conn, args.org)
-            async with conn.transaction():
-                done = await service.rescore(conn, org_id, args.monitor)
-            print(f"re-scored {done} mentions with {service.model_versions()}")
-            return 0
-        finally:
-            await conn.close()
-
-    try:
-        return asyncio.run(go())
-    finally:
-        database.stop()
+    return run_with_db(settings, work)
 
 
 def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
