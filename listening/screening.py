@@ -27,7 +27,7 @@ class CreatorPost(msgspec.Struct, frozen=True):
     created_at: datetime | None
 
 
-class Finding(msgspec.Struct, frozen=True):
+class ScreeningFinding(msgspec.Struct, frozen=True):
     kind: str  # 'competitor' or 'flagged'
     subject: str  # the competitor's name, or the flagged term
     paid: bool
@@ -44,7 +44,7 @@ class CreatorScreen(msgspec.Struct, frozen=True):
     competitor_paid: int
     competitor_organic: int
     flagged: int
-    findings: list[Finding]
+    findings: list[ScreeningFinding]
 
 
 def screen(posts: Sequence[CreatorPost], monitor: Monitor, account_ids: Sequence[int]) -> list[CreatorScreen]:
@@ -56,17 +56,17 @@ def screen(posts: Sequence[CreatorPost], monitor: Monitor, account_ids: Sequence
     out = []
     for account_id in dict.fromkeys(account_ids):
         mine = by_account.get(account_id, [])
-        findings: list[Finding] = []
+        findings: list[ScreeningFinding] = []
         for p in mine:
             paid = is_paid(p.text, p.hashtags)
             excerpt = p.text[:EXCERPT]
             for name, _ in matcher.match(p.text, p.hashtags):
                 if name != Matcher.BRAND:
-                    findings.append(Finding("competitor", name, paid, p.url, p.created_at, excerpt))
+                    findings.append(ScreeningFinding("competitor", name, paid, p.url, p.created_at, excerpt))
             folded, tags = fold(p.text), frozenset(fold(h) for h in p.hashtags)
             for term in flagged:
                 if term.matches(folded, tags):
-                    findings.append(Finding("flagged", term.source, paid, p.url, p.created_at, excerpt))
+                    findings.append(ScreeningFinding("flagged", term.source, paid, p.url, p.created_at, excerpt))
         competitor = [f for f in findings if f.kind == "competitor"]
         out.append(
             CreatorScreen(
