@@ -51,6 +51,7 @@ class Params:
     concentration: float = 0.75  # share of follows that go to accounts of the follower's own interest
     dormant_share: float = 0.2  # share of people who rarely open the app
     creator_share: float = 0.12
+    hidden_share: float = 0.04  # share of creators hiding who follows them
     brands: int = 3
 
 
@@ -213,7 +214,7 @@ def build(params: Params, seed: int, now: datetime | None = None) -> EvalWorld:
         OPT_NONE,
     ).astype(np.int8)
     opt_out[brands] = OPT_NONE
-    hidden = np.flatnonzero(is_creator & (rng.random(n) < 0.04) & (opt_out == OPT_NONE))
+    hidden = np.flatnonzero(is_creator & (rng.random(n) < params.hidden_share) & (opt_out == OPT_NONE))
     hidden = np.setdiff1d(hidden, brands)
     has_avatar = person & (rng.random(n) < 0.88)
     created = np.where(person, rng.integers(90, 3000, n), rng.integers(1, 60, n))

@@ -12,6 +12,7 @@ import msgspec
 from audience.models import AudienceFilter
 
 Objective = Literal["reach", "efficiency", "engagement", "custom"]
+HiddenFollowers = Literal["engaged", "all", "none"]
 COMPONENTS = ("reach", "topic_rank", "audience_fit", "authenticity", "engagement_rate", "pagerank")
 
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -48,6 +49,9 @@ class Filters(msgspec.Struct, forbid_unknown_fields=True):
     max_followers: int | None = None
     min_authenticity: float = 0.0
     max_bought_share: float = 0.2  # creators with more of their followers in follower farms are left out
+    # A hidden follower list cannot be checked for bought followers: "engaged" keeps it when its engagement
+    # vouches for its reported audience, "all" keeps every one, "none" none.
+    hidden_followers: HiddenFollowers = "engaged"
 
 
 class RankingRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -41,6 +41,11 @@ SAMPLE_MIN = 200  # a stored follower list this long, shorter than the reported 
 MIN_PRIOR, MAX_PRIOR = 2.0, 1e6  # bounds of a prior's strength
 QUALITY_PRIOR = 10.0  # q_c's gamma prior counts as this many expected engagements at q = 1
 REPOSTER_PRIOR = 3.0  # the population's mean new target per reposter counts as this many observed reposters
+# A hidden follower list cannot be checked for bought followers; its engagement must show, at 95%, that its
+# reported audience engages at this share of the checked audiences' rate or more. Creators' own appeal varies
+# (half to twice the rate is common), so a bar near 1 is what keeps a partly bought audience out; it takes
+# about 100 observed engagements to clear, so only well-observed hidden lists stay.
+HIDDEN_MIN_ENGAGED = 0.8
 Z = 1.959964
 
 
@@ -74,6 +79,7 @@ class Estimate:
     seen: sp.csr_array  # per candidate and stored credible target follower: the chance it sees a topical post
     hidden: np.ndarray  # no follower list stored, some reported: estimated from who engaged
     scale: np.ndarray  # people each stored follower stands for
+    engaged_low: np.ndarray  # hidden lists: 95% lower bound of observed / expected engagements (NaN otherwise)
 
 
 def sample_scale(stored: np.ndarray, reported: np.ndarray) -> np.ndarray:
@@ -187,9 +193,11 @@ def estimate(
     per_post = _row_sums(aud_rows, activity, scale, None)  # expected engagements per post at q = 1
     hidden = (np.diff(rows.indptr) == 0) & (np.nan_to_num(reported.astype(float)) > 0)
     mean_activity = float(np.mean(activity[reach_mask])) if reach_mask.any() else 0.0
+    engaged_low = np.full(candidates.size, np.nan)
     if hidden.any():
         k, audience = _hidden(k, audience, hidden, reported, credible, reach_mask, followers, stats.engagers)
         per_post = np.where(hidden, audience * mean_activity, per_post)
+        engaged_low = _engaged_low(audience, stats, hidden, mean_activity)
     q_all = (stats.engagements + QUALITY_PRIOR) / (per_post * stats.posts + QUALITY_PRIOR)
     shape = stats.topical_engagements + QUALITY_PRIOR * q_all
     rate_param = per_post * stats.topical_posts + QUALITY_PRIOR
@@ -236,7 +244,22 @@ def estimate(
         seen=seen,
         hidden=hidden,
         scale=scale,
+        engaged_low=engaged_low,
     )
+
+
+def _engaged_low(audience: np.ndarray, stats: PostStats, hidden: np.ndarray, fallback: float) -> np.ndarray:
+    """For hidden follower lists: the 95% lower bound (Jeffreys) of observed engagements on all its posts over
+    those its credible-looking reported audience would give at the checked candidates' rate (their engagements
+    per credible follower per post, pooled). Bought or dormant followers pull it down; with little evidence it
+    is low whatever the truth, so only a well-engaged hidden audience passes."""
+    checked = ~hidden
+    exposures = float((audience[checked] * stats.posts[checked]).sum())
+    rate = float(stats.engagements[checked].sum()) / exposures if exposures > 0 else fallback
+    expected = audience * rate * stats.posts
+    shape = stats.engagements + 0.5
+    low = np.where(expected > 0, gamma.ppf(0.025, shape, scale=1 / np.maximum(expected, 1e-12)), 0.0)
+    return np.asarray(np.where(hidden, low, np.nan))
 
 
 def _hidden(

@@ -29,7 +29,7 @@ from graph.ranking import (
     percentiles,
     score,
 )
-from graph.reach import Estimate, estimate, post_stats, readable, sample_scale
+from graph.reach import HIDDEN_MIN_ENGAGED, Estimate, estimate, post_stats, readable, sample_scale
 from graph.shortlist import Coverage, unique_order
 
 
@@ -100,17 +100,22 @@ def finish(
     posted = posts.posts > 0
     bot = np.array([int(i) in ev.bots for i in ids], dtype=bool)
     credible_enough = st.authenticity >= req.filters.min_authenticity
-    keep = posted & ~bot & credible_enough
-    excluded = {
-        **pool.excluded,
-        "only_reposts": int((~posted).sum()),
-        "declared_bot": int((posted & bot).sum()),
-        "min_authenticity": int((posted & ~bot & ~credible_enough).sum()),
-    }
     mask = reach_mask(snap, pool.target)
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())
     credible = ~suspicion(snap).suspect
     est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts, reported)
+    # A hidden follower list hides bought followers too: by default it stays only when its engagement vouches
+    # for its reported audience (engagement alone cannot tell a little bought from a less engaging creator).
+    policy = req.filters.hidden_followers
+    hidden = est.hidden & (policy == "none")
+    unverified = est.hidden & (policy == "engaged") & ~(est.engaged_low >= HIDDEN_MIN_ENGAGED)
+    reasons = {"only_reposts": ~posted, "declared_bot": bot, "min_authenticity": ~credible_enough}
+    reasons |= {"hidden_followers": hidden, "unverified_audience": unverified}
+    keep = np.ones(cand.size, dtype=bool)
+    excluded = dict(pool.excluded)
+    for reason, mask in reasons.items():
+        excluded[reason] = int((keep & mask).sum())
+        keep &= ~mask
     med = np.array([ev.engagement.get(int(i), (np.nan, 0))[0] for i in ids])
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(reported > 0, med / reported, np.nan)

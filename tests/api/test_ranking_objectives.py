@@ -172,8 +172,24 @@ class TestPlantedWorld:
     ) -> None:
         # As a server that hides who follows LARGE: nothing stored, 600 followers reported.
         await conn.execute("DELETE FROM follows WHERE followee_id = $1", ids[LARGE])
-        r = await ranked(client, tenant, request(ids))
+        r = await ranked(client, tenant, request(ids, filters={"hidden_followers": "none"}))
+        assert LARGE not in order(r, ids) and r["excluded"]["hidden_followers"] == 1  # type: ignore[index]
+        r = await ranked(client, tenant, request(ids))  # its engagement vouches for it (~150 likes a post)
         large = next(c for c in r["creators"] if c["account_id"] == ids[LARGE])  # type: ignore[attr-defined]
         reach = large["expected_reach"]
         assert 0 < reach["low"] < reach["value"] and reach["target_followers"] > 0  # estimated from who engaged
         assert large["score"] == pytest.approx(reach["low"], abs=0.01)  # its followers cannot be checked
+        assert r["excluded"]["hidden_followers"] == r["excluded"]["unverified_audience"] == 0  # type: ignore[index]
+
+    async def test_a_hidden_follower_list_engaging_far_below_its_count_is_left_out(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
+    ) -> None:
+        # The same hidden list, but 6,000 followers reported: its ~150 likes a post are what 600 real ones give,
+        # so most of the rest would be bought (or asleep), and nothing shows which.
+        await conn.execute("DELETE FROM follows WHERE followee_id = $1", ids[LARGE])
+        await conn.execute("UPDATE accounts SET followers_count = 6000 WHERE id = $1", ids[LARGE])
+        r = await ranked(client, tenant, request(ids))
+        assert LARGE not in order(r, ids)
+        assert r["excluded"]["unverified_audience"] == 1  # type: ignore[index]
+        r = await ranked(client, tenant, request(ids, filters={"hidden_followers": "all"}))
+        assert LARGE in order(r, ids)
