@@ -55,8 +55,53 @@ class Params:
     brands: int = 3
 
 
+class SimulatedTruth:
+    """Set reach and the greedy oracle over a world's Monte Carlo runs (``runs(creator)``: target people who saw
+    one new topical post, per run); shared by the evaluation worlds."""
+
+    world: World
+
+    def runs(self, creator: int, count: int = 24) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def expected_reach(self, creator: int) -> float:
+        return float(np.mean([r.size for r in self.runs(creator)]))
+
+    def set_reach(self, creators: list[int]) -> float:
+        if not creators:
+            return 0.0
+        runs = [self.runs(c) for c in creators]
+        return float(np.mean([np.unique(np.concatenate(parts)).size for parts in zip(*runs, strict=True)]))
+
+    def greedy_oracle(self, pool: list[int], k: int) -> tuple[list[int], float]:
+        """Greedy on the simulated union: within (1 - 1/e) of the best set of k on these runs."""
+        runs = {c: self.runs(c) for c in pool}
+        n_runs = len(next(iter(runs.values()))) if runs else 0
+        covered = [np.zeros(self.world.n, dtype=bool) for _ in range(n_runs)]
+        chosen: list[int] = []
+        total = 0.0
+        for _ in range(min(k, len(pool))):
+            best, gain = -1, -1.0
+            for c, rs in runs.items():
+                if c in chosen:
+                    continue
+                g = sum(int((~cov[r]).sum()) for cov, r in zip(covered, rs, strict=True)) / max(n_runs, 1)
+                if g > gain:
+                    best, gain = c, g
+            chosen.append(best)
+            total += gain
+            for cov, r in zip(covered, runs[best], strict=True):
+                cov[r] = True
+        return chosen, total
+
+    def topic_posters(self) -> list[int]:
+        w = self.world
+        authors = {int(w.post_author[p]) for p, tags in enumerate(w.post_tags) if TOPICS[COFFEE][0] in tags}
+        return sorted(authors)
+
+
 @dataclass
-class EvalWorld:
+class EvalWorld(SimulatedTruth):
     world: World
     params: Params
     brands: np.ndarray
@@ -117,40 +162,10 @@ class EvalWorld:
             self.truth_runs[creator] = out
         return self.truth_runs[creator]
 
-    def expected_reach(self, creator: int) -> float:
-        return float(np.mean([r.size for r in self.runs(creator)]))
-
-    def set_reach(self, creators: list[int]) -> float:
-        if not creators:
-            return 0.0
-        runs = [self.runs(c) for c in creators]
-        return float(np.mean([np.unique(np.concatenate(parts)).size for parts in zip(*runs, strict=True)]))
-
-    def greedy_oracle(self, pool: list[int], k: int) -> tuple[list[int], float]:
-        """Greedy on the simulated union: within (1 - 1/e) of the best set of k on these runs."""
-        runs = {c: self.runs(c) for c in pool}
-        n_runs = len(next(iter(runs.values()))) if runs else 0
-        covered = [np.zeros(self.world.n, dtype=bool) for _ in range(n_runs)]
-        chosen: list[int] = []
-        total = 0.0
-        for _ in range(min(k, len(pool))):
-            best, gain = -1, -1.0
-            for c, rs in runs.items():
-                if c in chosen:
-                    continue
-                g = sum(int((~cov[r]).sum()) for cov, r in zip(covered, rs, strict=True)) / max(n_runs, 1)
-                if g > gain:
-                    best, gain = c, g
-            chosen.append(best)
-            total += gain
-            for cov, r in zip(covered, runs[best], strict=True):
-                cov[r] = True
-        return chosen, total
-
-    def topic_posters(self) -> list[int]:
-        w = self.world
-        authors = {int(w.post_author[p]) for p, tags in enumerate(w.post_tags) if TOPICS[COFFEE][0] in tags}
-        return sorted(authors)
+    @property
+    def bots(self) -> np.ndarray:
+        """Every bot account: spam bots and farm bots."""
+        return np.union1d(self.spam_bots, np.flatnonzero(self.world.kind == FARM_BOT))
 
 
 def build(params: Params, seed: int, now: datetime | None = None) -> EvalWorld:

@@ -1,7 +1,9 @@
 """Ranking quality on evaluation worlds whose truth comes from an agent-based exposure simulation.
 
-Each world (bench/evalworld.py) is served over HTTP in another process, crawled by the real
-crawler into PostgreSQL (the #coffee timeline's authors, their followers, their recent posts and
+Each world (bench/evalworld.py, or with an ``alt:`` prefix bench/altworld.py: growth by triadic
+closure, a ranked feed, farms bought in proportion to the buyer's size, dressed farms) is served over
+HTTP in another process, crawled by the real crawler into PostgreSQL (the #coffee timeline's
+authors, their followers, their recent posts and
 who engaged with them), and ranked for the topic and the three brands' audience. Each ranking's
 top 20 is scored on the world's Monte Carlo truth: unique target people reached as a ratio to a
 greedy oracle over the creators a brand would accept (no brand, bot, bought or opted-out account),
@@ -11,7 +13,8 @@ reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109, 20
 with other parameters. "follower count" is the issue's baseline: topic posters (not the brands, not
 opted out) sorted by their reported follower count, bought followers and all.
 
-    uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,...] [--json out.json]
+    uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,alt:cover=uniform:2101,...] [--alt]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ import asyncpg
 import numpy as np
 import uvicorn
 
+from bench.altworld import AltParams, AltWorld, build_alt
 from bench.common import table
 from bench.evalworld import COFFEE, EvalWorld, Params, build
 from discovery import service as crawls
 from discovery.service import CrawlRequest
 from discovery.simulator.serve import free_port
 from discovery.simulator.server import Answer, SimulatorApp
-from discovery.simulator.world import FARM_BOT, TOPICS
+from discovery.simulator.world import TOPICS
 from discovery.worker import run_crawl
 from graph.models import RankingRequest, Target, Topic
 from graph.service import SnapshotCache, rank
@@ -50,6 +54,12 @@ TOP, TOP50 = 20, 50
 DEFAULT_WORLDS = (
     "default:901,default:902,engagement=0.4:903,engagement=2.5:904,farm_share=0.2:905,"
     "bought=0.4+farm_share=0.05:906,accounts=4000+concentration=0.55:907,concentration=0.9+dormant_share=0.4:908"
+)
+# Worlds of the second generator (bench/altworld.py), a process unlike both the ranking's and evalworld's.
+ALT_WORLDS = (
+    "alt:default:2101,alt:engagement=0.4+cover=uniform:2102,alt:farm_share=0.2+dressed_share=1.0:2103,"
+    "alt:celebrities=10+hidden_share=0.12:2104,alt:dormant_share=0.55+engagement=2.0+cover=none:2105,"
+    "alt:accounts=4500+dressed_share=0.0+farm_share=0.15+churn=0:2106"
 )
 FC_CLEAN = "follower count, bought left out (knows the truth)"
 RANKERS = (
@@ -64,10 +74,13 @@ RANKERS = (
 )
 
 
+Eval = EvalWorld | AltWorld
+
+
 class HiddenCollections(SimulatorApp):
     """The simulator, with some accounts hiding who follows them (Mastodon answers an empty list)."""
 
-    def __init__(self, ew: EvalWorld) -> None:
+    def __init__(self, ew: Eval) -> None:
         super().__init__(ew.world)
         self.hidden = {str(100_000 + int(i)) for i in ew.hidden}
 
@@ -77,7 +90,7 @@ class HiddenCollections(SimulatorApp):
         return super().m_follow_list(external, which, query=query, base=base)
 
 
-def _serve(ew: EvalWorld, port: int) -> None:
+def _serve(ew: Eval, port: int) -> None:
     config = uvicorn.Config(HiddenCollections(ew), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     uvicorn.Server(config).run()
 
@@ -95,17 +108,25 @@ class Outcome:
     ndcg: dict[str, float]
     top50: dict[str, int]  # for the default ranking
     coverage: float  # share of the default top 20 whose interval holds the simulated truth
+    bias: float  # median over the default top 20 of estimate / simulated truth
+    flagged: list[str]  # brand, bought, bot and opted-out accounts in the default top 50, described
 
 
-def parse_world(spec: str) -> tuple[str, Params, int]:
-    params_part, seed = spec.rsplit(":", 1)
-    p = Params()
+def parse_world(spec: str) -> tuple[str, Params | AltParams, int]:
+    """``params:seed`` for evalworld, ``alt:params:seed`` for altworld; params ``default`` or ``k=v+k=v``."""
+    alt = spec.startswith("alt:")
+    params_part, seed = spec.removeprefix("alt:").rsplit(":", 1)
+    p: Params | AltParams = AltParams() if alt else Params()
     if params_part != "default":
         for item in params_part.split("+"):
             key, value = item.split("=")
             kind = type(getattr(p, key))
             p = replace(p, **{key: kind(value)})
-    return params_part, p, int(seed)
+    return ("alt:" if alt else "") + params_part, p, int(seed)
+
+
+def build_world(params: Params | AltParams, seed: int) -> Eval:
+    return build_alt(params, seed) if isinstance(params, AltParams) else build(params, seed)
 
 
 def ndcg(chosen: list[int], truth: dict[int, float], k: int = TOP) -> float:
@@ -143,7 +164,7 @@ async def crawl(db: str, url: str, seeds: list[str]) -> tuple[float, int, uuid.U
 
 async def rankings(
     db: str, org: uuid.UUID, brands: list[str]
-) -> tuple[dict[str, list[int]], float, dict[int, tuple[float, float]]]:
+) -> tuple[dict[str, list[int]], float, dict[int, tuple[float, float, float]], dict[int, tuple[int, list[int]]]]:
     """Each ranking as the crawling org sees it (crawled accounts are the org's, not the shared index)."""
     conn = await asyncpg.connect(db)
     cache = SnapshotCache()
@@ -163,7 +184,10 @@ async def rankings(
         default = await rank(conn, cache, request(), org)
         seconds = time.perf_counter() - started
         out["reach"] = [world_index(c.account_id) for c in default.creators]
-        intervals = {world_index(c.account_id): (c.expected_reach.low, c.expected_reach.high) for c in default.creators}
+        intervals = {
+            world_index(c.account_id): (c.expected_reach.low, c.expected_reach.high, c.expected_reach.value)
+            for c in default.creators
+        }
         efficiency = await rank(conn, cache, request(objective="efficiency"), org)
         out["efficiency"] = [world_index(c.account_id) for c in efficiency.creators]
         for component in RANKERS[4:]:
@@ -178,14 +202,23 @@ async def rankings(
             TOP50,
         )
         out["follower count"] = [world_index(r["id"]) for r in rows]
-        return out, seconds, intervals
+        # What the crawl saw of the default top 50: reported followers and the stored follower list.
+        crawled: dict[int, tuple[int, list[int]]] = {}
+        for c in default.creators:
+            reported = await conn.fetchval("SELECT followers_count FROM accounts WHERE id = $1", c.account_id)
+            rows = await conn.fetch("SELECT follower_id FROM follows WHERE followee_id = $1", c.account_id)
+            crawled[world_index(c.account_id)] = (
+                -1 if reported is None else int(reported),
+                [world_index(r["follower_id"]) for r in rows],
+            )
+        return out, seconds, intervals, crawled
     finally:
         await conn.close()
 
 
 def evaluate(spec: str, server_url: str) -> Outcome:
     label, params, seed = parse_world(spec)
-    ew = build(params, seed)
+    ew = build_world(params, seed)
     w = ew.world
     brands = [f"user{int(b)}" for b in ew.brands]
     # A complete crawl of the topic: every #coffee poster (the timeline alone lists only the newest 200 posts).
@@ -211,26 +244,56 @@ def evaluate(spec: str, server_url: str) -> Outcome:
     finally:
         sim.terminate()
         sim.join(10)
-    ranked, rank_s, intervals = asyncio.run(rankings(db, org, brands))
+    ranked, rank_s, intervals, crawled = asyncio.run(rankings(db, org, brands))
     brand_set = {int(b) for b in ew.brands}
-    bots = {int(b) for b in ew.spam_bots} | {int(i) for i in np.flatnonzero(w.kind == FARM_BOT)}
+    bots = {int(b) for b in ew.bots}
+    buyers = {int(b) for b in ew.buyers}
     # The oracle picks among the creators a brand would accept: no brand, opted-out, bot or bought account
     # (the same ones the ranking must keep out of its top 50); follower count is scored against it too.
-    banned = brand_set | bots | {int(b) for b in ew.buyers}
+    banned = brand_set | bots | buyers
     pool = [c for c in ew.topic_posters() if c not in banned and not w.is_opted_out(c, "mastodon")]
     truth = {c: ew.expected_reach(c) for c in pool}
     _, oracle = ew.greedy_oracle(pool, TOP)
-    ranked[FC_CLEAN] = [c for c in ranked["follower count"] if c not in {int(b) for b in ew.buyers}]
+    ranked[FC_CLEAN] = [c for c in ranked["follower count"] if c not in buyers]
     ratio = {k: ew.set_reach(v[:TOP]) / oracle for k, v in ranked.items()}
     scores = {k: ndcg(v, truth) for k, v in ranked.items()}
     top = ranked["reach"][:TOP50]
     top50 = {
         "brands": sum(c in brand_set for c in top),
-        "bought": sum(c in {int(b) for b in ew.buyers} for c in top),
+        "bought": sum(c in buyers for c in top),
         "bots": sum(c in bots for c in top),
         "opted_out": sum(w.is_opted_out(c, "mastodon") for c in top),
     }
-    covered = [intervals[c][0] <= truth.get(c, 0.0) <= intervals[c][1] for c in ranked["reach"][:TOP]]
+    flagged = []
+    for rank_no, c in enumerate(top, 1):
+        why = [
+            name
+            for name, hit in (
+                ("brand", c in brand_set),
+                ("bought", c in buyers),
+                ("bot", c in bots),
+                ("opted out", w.is_opted_out(c, "mastodon")),
+            )
+            if hit
+        ]
+        if why:
+            reported, stored = crawled[c]
+            fake = sum(f in bots for f in stored)
+            if isinstance(ew, AltWorld):
+                role = ew.describe(c)
+                dressed = sum(ew.describe(f) == "dressed farm bot" for f in stored)
+                fake_text = f"{fake} bots ({dressed} dressed farm bots)"
+            else:
+                role, fake_text = f"kind {int(w.kind[c])}", f"{fake} bots"
+            flagged.append(
+                f"{label} (seed {seed}) #{rank_no} user{c}: {'/'.join(why)}, {role}; reported {reported} followers, "
+                f"stored {len(stored)} of which {fake_text}; estimate {intervals[c][2]:.0f}, "
+                f"simulated {ew.expected_reach(c):.0f}"
+            )
+    top20 = ranked["reach"][:TOP]
+    covered = [intervals[c][0] <= truth.get(c, 0.0) <= intervals[c][1] for c in top20]
+    sims = [ew.expected_reach(c) for c in top20]
+    bias = [intervals[c][2] / t if t > 0 else np.inf for c, t in zip(top20, sims, strict=True)]
     return Outcome(
         label=f"{label} (seed {seed})",
         accounts=w.n,
@@ -243,6 +306,8 @@ def evaluate(spec: str, server_url: str) -> Outcome:
         ndcg=scores,
         top50=top50,
         coverage=float(np.mean(covered)) if covered else 0.0,
+        bias=float(np.median(bias)) if bias else float("nan"),
+        flagged=flagged,
     )
 
 
@@ -259,6 +324,7 @@ def report(outcomes: list[Outcome]) -> None:
             f"{o.ratio['efficiency']:.2f}x",
             f"{o.top50['brands']}/{o.top50['bought']}/{o.top50['bots']}/{o.top50['opted_out']}",
             f"{o.coverage:.0%}",
+            f"{o.bias:.2f}",
             f"{o.crawl_s:.0f} s ({o.requests:,} req)",
             f"{o.rank_s:.2f} s",
         ]
@@ -277,11 +343,16 @@ def report(outcomes: list[Outcome]) -> None:
             "efficiency",
             "top 50: brands/bought/bots/opted-out",
             "interval holds truth",
+            "estimate / truth (median, top 20)",
             "crawl",
             "rank",
         ],
         rows,
     )
+    flagged = [line for o in outcomes for line in o.flagged]
+    print("\nBrand, bought, bot and opted-out accounts in the default top 50:" if flagged else "", flush=True)
+    for line in flagged:
+        print(f"- {line}")
     spread = []
     for name in RANKERS:
         r = np.array([o.ratio[name] for o in outcomes])
@@ -304,15 +375,21 @@ def report(outcomes: list[Outcome]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--worlds", default=DEFAULT_WORLDS, help="comma-separated params:seed ('+' joins params)")
+    parser.add_argument(
+        "--worlds",
+        default=DEFAULT_WORLDS,
+        help="comma-separated [alt:]params:seed ('+' joins params; alt: selects bench/altworld.py)",
+    )
+    parser.add_argument("--alt", action="store_true", help=f"the second generator's worlds: {ALT_WORLDS}")
     parser.add_argument("--json", help="also write the outcomes here")
     args = parser.parse_args()
+    worlds = ALT_WORLDS if args.alt else args.worlds
     started = time.perf_counter()
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="sorot-quality-") as tmp:
         server = start_embedded(Path(tmp) / "pgdata", delete_on_stop=True)
         try:
-            for spec in args.worlds.split(","):
+            for spec in worlds.split(","):
                 outcomes.append(evaluate(spec, server.url))
                 o = outcomes[-1]
                 print(f"{o.label}: reach {o.ratio['reach']:.2f}x ndcg {o.ndcg['reach']:.2f}", flush=True)
