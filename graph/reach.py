@@ -18,7 +18,7 @@ and one creator's engaging posts do not pass for a larger audience.
     S    second hop: expected reposters (smoothed repost rate x audience) x credible target accounts
          each observed reposter reaches that the creator does not x the average view probability
 
-The 95% interval takes q_c's gamma-posterior quantiles, EPV 1.5x either way and the binomial
+The 95% interval takes q_c's gamma-posterior quantiles, EPV 2x either way and the binomial
 noise of who happens to look.
 """
 
@@ -35,7 +35,7 @@ ENGAGEMENTS_PER_VIEW = 0.10  # engagements per view when too few followers are o
 SEE_ALL_QUANTILE = 0.9  # the most engaged tenth of followers are taken to see nearly every post
 CALIBRATION_POSTS = 20  # followers who could have seen this many candidate posts calibrate engagements per view
 CALIBRATION_MIN = 30
-VIEW_ASSUMPTION_SPREAD = 1.5  # the interval allows ENGAGEMENTS_PER_VIEW to be 1.5x lower or higher
+VIEW_ASSUMPTION_SPREAD = 2.0  # the interval allows ENGAGEMENTS_PER_VIEW to be 2x lower or higher
 QUALITY_VIEWS = 0.0  # how far more engaging posts are also seen more (boosts, algorithmic feeds): 0 none, 1 fully
 SAMPLE_MIN = 200  # a stored follower list this long, shorter than the reported count, is the crawl's sample
 MIN_PRIOR, MAX_PRIOR = 2.0, 1e6  # bounds of a prior's strength
