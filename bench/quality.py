@@ -110,6 +110,7 @@ class Outcome:
     coverage: float  # share of the default top 20 whose interval holds the simulated truth
     bias: float  # median over the default top 20 of estimate / simulated truth
     flagged: list[str]  # brand, bought, bot and opted-out accounts in the default top 50, described
+    missed: str  # the oracle's picks the default top 20 left out
 
 
 def parse_world(spec: str) -> tuple[str, Params | AltParams, int]:
@@ -253,7 +254,7 @@ def evaluate(spec: str, server_url: str) -> Outcome:
     banned = brand_set | bots | buyers
     pool = [c for c in ew.topic_posters() if c not in banned and not w.is_opted_out(c, "mastodon")]
     truth = {c: ew.expected_reach(c) for c in pool}
-    _, oracle = ew.greedy_oracle(pool, TOP)
+    best, oracle = ew.greedy_oracle(pool, TOP)
     ranked[FC_CLEAN] = [c for c in ranked["follower count"] if c not in buyers]
     ratio = {k: ew.set_reach(v[:TOP]) / oracle for k, v in ranked.items()}
     scores = {k: ndcg(v, truth) for k, v in ranked.items()}
@@ -291,6 +292,13 @@ def evaluate(spec: str, server_url: str) -> Outcome:
                 f"simulated {ew.expected_reach(c):.0f}"
             )
     top20 = ranked["reach"][:TOP]
+    order = {c: i for i, c in enumerate(ranked["reach"], 1)}
+    missed = ", ".join(
+        f"user{c} ({ew.describe(c) if isinstance(ew, AltWorld) else 'creator'}, truth {truth[c]:.0f}, "
+        f"rank {order.get(c, '>50')})"
+        for c in best
+        if c not in top20
+    )
     covered = [intervals[c][0] <= truth.get(c, 0.0) <= intervals[c][1] for c in top20]
     sims = [ew.expected_reach(c) for c in top20]
     bias = [intervals[c][2] / t if t > 0 else np.inf for c, t in zip(top20, sims, strict=True)]
@@ -308,6 +316,7 @@ def evaluate(spec: str, server_url: str) -> Outcome:
         coverage=float(np.mean(covered)) if covered else 0.0,
         bias=float(np.median(bias)) if bias else float("nan"),
         flagged=flagged,
+        missed=f"{label} (seed {seed}): {missed or 'none'}",
     )
 
 
@@ -353,6 +362,9 @@ def report(outcomes: list[Outcome]) -> None:
     print("\nBrand, bought, bot and opted-out accounts in the default top 50:" if flagged else "", flush=True)
     for line in flagged:
         print(f"- {line}")
+    print("\nThe greedy oracle's picks missing from the default top 20 (simulated reach alone, default rank):")
+    for o in outcomes:
+        print(f"- {o.missed}")
     spread = []
     for name in RANKERS:
         r = np.array([o.ratio[name] for o in outcomes])
