@@ -47,6 +47,7 @@ def topic_rank(snap: Snapshot, restart: np.ndarray) -> np.ndarray:
 
 
 BOT_LIKE = ("default_profile", "new_high_following", "farm_member")
+FOLLOW_SPAM_RATIO = 10  # a mass follower (over MASS_FOLLOWING) following this many times its followers or more
 
 
 def eligibility(
@@ -70,10 +71,13 @@ def eligibility(
         in_range &= followers <= filters.max_followers
     seed = np.zeros(snap.n, dtype=bool)
     seed[excluded] = True
+    # Follow-for-follow: mass following with few following back is how spam accounts grow, dressed or not.
+    following = a["following_count"].fill_null(0).to_numpy()
+    follow_spam = s.reasons["mass_following"] & (followers * FOLLOW_SPAM_RATIO <= following)
     reasons = {
         "seed_or_excluded": seed,
         "opted_out": a["opted_out"].to_numpy().astype(bool),
-        "bot_like": np.logical_or.reduce([s.reasons[r] for r in BOT_LIKE]),
+        "bot_like": np.logical_or.reduce([s.reasons[r] for r in BOT_LIKE]) | follow_spam,
         "bought_followers": (share > filters.max_bought_share) | block,
         "no_followers": (stored == 0) & (followers == 0),
         "follower_range": ~in_range,

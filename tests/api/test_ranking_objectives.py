@@ -167,6 +167,18 @@ class TestPlantedWorld:
         assert first["expected_reach"]["topical_posts"] == 4
         assert first["expected_reach"]["engagements_observed"] < large["engagements_observed"]
 
+    async def test_a_mass_follower_followed_back_by_few_is_a_bot_not_a_creator(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
+    ) -> None:
+        followers = await conn.fetchval("SELECT followers_count FROM accounts WHERE id = $1", ids[OFF_TARGET])
+        following = "UPDATE accounts SET following_count = $2 WHERE id = $1"
+        await conn.execute(following, ids[OFF_TARGET], 10 * followers - 1)
+        r = await ranked(client, tenant, request(ids))
+        assert OFF_TARGET in order(r, ids) and r["excluded"]["bot_like"] == 0  # type: ignore[index]
+        await conn.execute(following, ids[OFF_TARGET], 10 * followers)
+        r = await ranked(client, tenant, request(ids))
+        assert OFF_TARGET not in order(r, ids) and r["excluded"]["bot_like"] == 1  # type: ignore[index]
+
     async def test_a_hidden_follower_list_counts_at_what_is_sure(
         self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
     ) -> None:
