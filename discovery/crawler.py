@@ -11,13 +11,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
 from discovery import frontier
 from discovery.fetcher import AuthError, Counters, Fetcher, PermanentError
 from discovery.frontier import CrawlJob, Item, Status
-from discovery.models import Engagement, InteractionKind, Post
+from discovery.models import EVERYTHING, Engagement, InteractionKind, Post, PostList, Profile
 from discovery.netguard import RefusedAddressError
 from discovery.platforms.base import Connector
 from discovery.store import Batch, Scope, Written, write_accounts, write_batch
@@ -27,6 +28,11 @@ from sql.errors import UpstreamError
 log = logging.getLogger("sorot.crawler")
 MAX_ITEM_ATTEMPTS = 3
 HASHTAG_POSTS = 200
+
+
+def _covers_all(listing: PostList, since: datetime | None) -> bool:
+    """Whether the list holds every post of the crawl's window (all since ``since``, or the whole history)."""
+    return listing.covers_from is not None and listing.covers_from <= (since or EVERYTHING)
 
 
 @dataclass
@@ -216,8 +222,24 @@ class Crawler:
         for post in listing.posts:
             if batch.post(post):
                 await self._engagement(post, batch)
+        if job.posts_per_account and job.hashtags and not _covers_all(listing, job.since):
+            await self._tagged(profile, batch)
         batch.expanded.add(profile.external_id)
         return found
+
+    async def _tagged(self, profile: Profile, batch: Batch) -> None:
+        """The account's posts carrying each crawl hashtag, when its recent posts did not reach back to the
+        crawl's start: a creator whose posts on the topic are older than its newest ones is still seen as
+        posting on it. Each tagged list read replaces what the store holds of the account's posts carrying
+        that tag, within the time it covers."""
+        job = self.job
+        for tag in job.hashtags:
+            listing = await self.connector.tagged_posts(profile, tag, job.posts_per_account, job.since)
+            if listing.covers_from is not None:
+                batch.tagged_lists[(profile.external_id, tag)] = listing.covers_from
+            for post in listing.posts:
+                if post.external_id not in batch.posts and batch.post(post):
+                    await self._engagement(post, batch)
 
     async def _fresh(self, external_id: str) -> list[str] | None:
         """The stored neighbours of an account read within ``fresh_for`` seconds, else None."""

@@ -98,6 +98,7 @@ class CrawlJob(msgspec.Struct, frozen=True):
     posts_per_account: int
     since: datetime | None
     fresh_for: int | None
+    hashtags: list[str]  # lowercase, no '#'
 
 
 class Item(msgspec.Struct, frozen=True):

@@ -1,6 +1,7 @@
 """Bulk writes of what a crawl saw: COPY into staging tables, then one upsert per table.
 
-A list read completely (an account's followers, its recent posts, a post's likers) replaces what
+A list read completely (an account's followers, its recent posts or those carrying a hashtag, a
+post's likers) replaces what
 the store held for it: rows it no longer shows end (moved to ``*_ended`` with the time they were
 last seen) and posts it no longer shows are marked deleted. Every row a batch writes gets
 ``seen_at = now()`` (the transaction's time), so "not in the list" is "seen before now".
@@ -32,6 +33,8 @@ class Batch:
     all_followers: set[str] = field(default_factory=set)  # accounts whose followers list was read to the end
     all_following: set[str] = field(default_factory=set)
     post_lists: dict[str, datetime] = field(default_factory=dict)  # author -> every post since then was listed
+    # (author, hashtag) -> every post of the author carrying the hashtag since then was listed
+    tagged_lists: dict[tuple[str, str], datetime] = field(default_factory=dict)
     all_engagement: set[tuple[str, InteractionKind]] = field(default_factory=set)  # (post, kind)
     expanded: set[str] = field(default_factory=set)  # accounts whose lists were read
 
@@ -219,6 +222,12 @@ async def _write_posts(conn: Conn, batch: Batch, ids: dict[str, int], out: Writt
     if lists:
         authors, covers = zip(*lists, strict=True)
         out.posts_deleted = int(await conn.fetchval(Q["store.mark_deleted_posts"], list(authors), list(covers)))
+    tagged = [(ids[a], tag, since) for (a, tag), since in batch.tagged_lists.items() if a in ids]
+    if tagged:
+        authors, tags, covers = zip(*tagged, strict=True)
+        out.posts_deleted += int(
+            await conn.fetchval(Q["store.mark_deleted_tagged_posts"], list(authors), list(tags), list(covers))
+        )
     return post_ids
 
 

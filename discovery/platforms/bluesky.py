@@ -166,6 +166,13 @@ class BlueskyConnector:
                 break
         return PostList.of(out, complete=ended_by_time or read < limit, since=since)
 
+    async def tagged_posts(self, account: Profile, tag: str, limit: int, since: datetime | None) -> PostList:
+        """Nothing, at no request: an author's posts by hashtag would be ``searchPosts`` with ``author``
+        and ``tag``, which this connector does not use and our simulator does not serve, so Bluesky
+        accounts are judged on their recent posts and the hashtag search alone. ``covers_from`` None:
+        nothing can be told missing from it."""
+        return PostList([], None)
+
     async def likers(self, post: Post) -> list[Engagement]:
         out: list[Engagement] = []
         async for page in self._pages("app.bsky.feed.getLikes", {"uri": post.external_id}, "likes", 100_000):

@@ -176,7 +176,19 @@ class MastodonConnector:
         return self._accounts("following", f"/api/v1/accounts/{account.external_id}/following", limit)
 
     async def posts(self, account: Profile, limit: int, since: datetime | None) -> PostList:
-        params = {"limit": STATUS_PAGE, "exclude_replies": "true", "exclude_reblogs": "true"}
+        return await self._statuses(account, {}, limit, since)
+
+    async def tagged_posts(self, account: Profile, tag: str, limit: int, since: datetime | None) -> PostList:
+        """``tagged`` is a Mastodon parameter (GoToSocial, Pleroma and Akkoma have it too). A server that
+        ignores it sends the plain listing: the coverage is that of the listing as read (every post of the
+        account since then, so every one carrying the tag), and only posts that carry the tag are kept."""
+        tag = tag.lstrip("#").lower()
+        listing = await self._statuses(account, {"tagged": tag}, limit, since)
+        kept = [p for p in listing.posts if tag in p.hashtags and p.author.external_id == account.external_id]
+        return PostList(kept, listing.covers_from)
+
+    async def _statuses(self, account: Profile, extra: dict[str, str], limit: int, since: datetime | None) -> PostList:
+        params = {"limit": STATUS_PAGE, "exclude_replies": "true", "exclude_reblogs": "true", **extra}
         out: list[Post] = []
         read = 0
         ended_by_time = False

@@ -46,9 +46,10 @@ def _config(app: SimulatorApp, host: str, port: int) -> uvicorn.Config:
 
 @contextmanager
 def simulator_in_thread(
-    world: World, limits: Limits | None = None, host: str = "127.0.0.1"
+    world: World, limits: Limits | None = None, host: str = "127.0.0.1", app_class: type[SimulatorApp] = SimulatorApp
 ) -> Iterator[RunningSimulator]:
-    app = SimulatorApp(world, limits)
+    """``app_class``: a variant of the simulator (a server that answers some request its own way)."""
+    app = app_class(world, limits)
     port = free_port(host)
     server = uvicorn.Server(_config(app, host, port))
     thread = threading.Thread(target=server.run, name="simulator", daemon=True)

@@ -282,7 +282,11 @@ class SimulatorApp:
         i = self._index(external)
         if i is None:
             return 404, {"error": "Record not found"}, {}
-        chunk, nxt = self._page(self.world.posts_of.row(i), query, 20, 40, "max_id")
+        posts: list[int] | Any = self.world.posts_of.row(i)
+        if tag := query.get("tagged", "").lstrip("#").lower():
+            # Mastodon's ``tagged``: the account's statuses carrying the hashtag, paged like the rest.
+            posts = [int(p) for p in posts if tag in self.world.post_tags[int(p)]]
+        chunk, nxt = self._page(posts, query, 20, 40, "max_id")
         body = [render.mastodon_status(self.world, p, base) for p in chunk]
         return 200, body, self._link(base, f"/api/v1/accounts/{external}/statuses", query, nxt)
 

@@ -160,6 +160,25 @@ WITH gone AS (
 )
 SELECT count(*) FROM gone;
 
+-- name: mark_deleted_tagged_posts
+-- The same for an author's list of posts carrying a hashtag ($2, lowercase as stored): its posts
+-- carrying that tag, within the time the list covers ($3), that the list no longer shows.
+WITH gone AS (
+    UPDATE posts p SET deleted_at = now(), fetched_at = now()
+    FROM unnest($1::bigint[], $2::text[], $3::timestamptz[]) AS c(account_id, tag, covers_from)
+    WHERE p.account_id = c.account_id AND c.tag = ANY (p.hashtags) AND p.deleted_at IS NULL AND NOT p.reply
+      AND p.seen_at < now()
+      AND (p.created_at >= c.covers_from OR (p.created_at IS NULL AND c.covers_from = 'epoch'))
+    RETURNING p.id
+), ended AS (
+    DELETE FROM interactions i WHERE i.post_id IN (SELECT id FROM gone)
+    RETURNING i.*
+), kept AS (
+    INSERT INTO interactions_ended (actor_id, post_id, author_id, kind, at, last_seen_at)
+    SELECT actor_id, post_id, author_id, kind, at, seen_at FROM ended
+)
+SELECT count(*) FROM gone;
+
 -- name: upsert_interactions
 WITH up AS (
     INSERT INTO interactions AS i (actor_id, post_id, author_id, kind, at, seen_at)
