@@ -59,9 +59,10 @@ def small_timeline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(crawler, "HASHTAG_POSTS", TIMELINE)
 
 
-def planted() -> tuple[World, int, int]:
+def planted(max_age_hours: float = 24 * 150) -> tuple[World, int, int]:
     """A world where one account (not of the coffee community) has a single #coffee post, liked, older than
-    its newest PER_ACCOUNT posts and than the hashtag timeline's newest TIMELINE posts."""
+    its newest PER_ACCOUNT posts and than the hashtag timeline's newest TIMELINE posts (and at most
+    ``max_age_hours`` old)."""
     world = build_world(300, seed=5)
     liked = world.engaged["like"]
     creator, post = next(
@@ -71,7 +72,7 @@ def planted() -> tuple[World, int, int]:
         for row in [world.posts_of.row(a)]
         if row.size >= PER_ACCOUNT + 3
         for k in range(row.size - 1, PER_ACCOUNT - 1, -1)  # its oldest liked post first
-        if liked.length(int(row[k])) >= 2
+        if liked.length(int(row[k])) >= 2 and world.post_age_hours[int(row[k])] <= max_age_hours
     )
     for p in world.posts_of.row(creator):
         world.post_tags[int(p)] = tuple(t for t in world.post_tags[int(p)] if t != TAG)
