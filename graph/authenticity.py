@@ -13,6 +13,11 @@ from graph.build import Snapshot
 MASS_FOLLOWING = 1500
 NEW_ACCOUNT_DAYS = 30
 NEW_HIGH_FOLLOWING = 500
+# An inactive account: never engaged with a stored post, at most this many posts and followers of its own.
+# Dressed farm bots (avatar, bio, a few posts, following each other a little) look like this, and so do some
+# real abandoned accounts: it is judged only relative to peers (``bought_blocks``), never as a share.
+INACTIVE_POSTS = 5
+INACTIVE_FOLLOWERS = 5
 FARM_TARGET_MIN_FOLLOWERS = 5
 FARM_TARGET_BOT_SHARE = 0.5
 FARM_MEMBER_TARGET_SHARE = 0.25
@@ -27,6 +32,7 @@ class Suspicion:
     suspect: np.ndarray
     farm_member: np.ndarray
     fake: np.ndarray  # what a bought follower looks like: a farm member, or a silent account with a bare profile
+    inactive: np.ndarray  # what a dressed bought follower looks like (and an abandoned account): see INACTIVE_POSTS
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -82,7 +88,9 @@ def suspicion(snap: Snapshot) -> Suspicion:
     reasons["farm_member"] = farm_members(snap, silent)
     suspect = np.logical_or.reduce(list(reasons.values()))
     fake = reasons["farm_member"] | (silent & (reasons["default_profile"] | reasons["new_high_following"]))
-    result = Suspicion(reasons, suspect, reasons["farm_member"], fake)
+    followers = a["followers_count"].fill_null(0).to_numpy()
+    inactive = ~engaged & (posts >= 0) & (posts <= INACTIVE_POSTS) & (followers <= INACTIVE_FOLLOWERS)
+    result = Suspicion(reasons, suspect, reasons["farm_member"], fake, inactive)
     snap.cache["suspicion"] = result
     return result
 
@@ -137,6 +145,47 @@ def bought_blocks(snap: Snapshot, fake: np.ndarray) -> tuple[np.ndarray, np.ndar
         excess = any(fakes[j] >= times * expected and share[j] >= floor for times, floor in BOUGHT_TIERS)
         block[j] = excess and fakes[j] >= expected + BOUGHT_Z * np.sqrt(max(expected, 1))
     return block, share
+
+
+INACTIVE_EXCESS = 0.06  # an outlier's share of inactive followers is this far above its peers' median or more
+INACTIVE_Z = 4.0  # and this many deviations: peers' spread (scaled MAD) and its own binomial noise together
+
+
+def inactive_outliers(snap: Snapshot, inactive: np.ndarray) -> np.ndarray:
+    """Accounts whose share of inactive followers stands out among accounts of their size.
+
+    Real audiences hold abandoned accounts at some base rate that varies between worlds and
+    communities, so the share is judged against the account's peers (at least half its stored
+    followers, at least ``COVER_PEERS`` of them): at least ``BOUGHT_MIN`` inactive followers, at least
+    ``INACTIVE_EXCESS`` above the peers' median share, and ``INACTIVE_Z`` deviations above it, the
+    deviation combining how far peers' shares differ beyond their binomial noise (1.4826 x MAD, squared,
+    minus the mean binomial variance) with the binomial noise of its own count.
+    """
+    stored = np.diff(snap.followers.indptr).astype(float)
+    hits = np.asarray(snap.followers @ inactive.astype(np.float32), dtype=float)
+    share = np.divide(hits, stored, out=np.zeros(snap.n), where=stored > 0)
+    out = np.zeros(snap.n, dtype=bool)
+    sized = np.flatnonzero(stored >= COVER_MIN_REAL)
+    if sized.size <= COVER_PEERS:
+        return out
+    by_size = sized[np.argsort(-stored[sized], kind="stable")]
+    sizes, shares = stored[by_size], share[by_size]
+    floor = float(np.median(shares)) + INACTIVE_EXCESS  # no account below this can stand out by the excess
+    for j in np.flatnonzero((hits >= BOUGHT_MIN) & (stored >= COVER_MIN_REAL) & (share >= min(floor, 1.0))):
+        peers = max(int(np.searchsorted(-sizes, -stored[j] / 2, side="right")), COVER_PEERS + 1)
+        near = slice(max(0, peers - COVER_PEERS_MAX), peers)
+        mine = by_size[near] != j
+        others = shares[near][mine]
+        median = float(np.median(others))
+        base = max(median * (1 - median), 1e-4)
+        # The peers' spread beyond their own binomial noise: how far real audiences differ.
+        between = max(
+            (1.4826 * float(np.median(np.abs(others - median)))) ** 2 - base * float(np.mean(1 / sizes[near][mine])),
+            0.0,
+        )
+        above = share[j] - median
+        out[j] = above >= INACTIVE_EXCESS and above >= INACTIVE_Z * np.sqrt(between + base / stored[j])
+    return out
 
 
 def follower_sample(followers: np.ndarray, size: int, seed: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
-from graph.authenticity import MASS_FOLLOWING, bought_blocks, suspicion, wilson
+from graph.authenticity import MASS_FOLLOWING, bought_blocks, inactive_outliers, suspicion, wilson
 from graph.build import Snapshot
 from graph.centrality import core_numbers, pagerank, transition
 from graph.models import DEFAULT_WEIGHTS, Filters
@@ -66,6 +66,10 @@ def eligibility(
     followers = a["followers_count"].fill_null(0).to_numpy()
     stored = np.diff(snap.followers.indptr)
     block, share = bought_blocks(snap, s.fake)
+    # Dressed farms: inactive followers far beyond what peers' audiences hold (see INACTIVE_POSTS), as a block
+    # against peers' rate or as an outlier among peers' shares.
+    looks_bought = s.fake | s.inactive
+    dressed = bought_blocks(snap, looks_bought)[0] | inactive_outliers(snap, looks_bought)
     in_range = followers >= filters.min_followers
     if filters.max_followers is not None:
         in_range &= followers <= filters.max_followers
@@ -78,7 +82,7 @@ def eligibility(
         "seed_or_excluded": seed,
         "opted_out": a["opted_out"].to_numpy().astype(bool),
         "bot_like": np.logical_or.reduce([s.reasons[r] for r in BOT_LIKE]) | follow_spam,
-        "bought_followers": (share > filters.max_bought_share) | block,
+        "bought_followers": (share > filters.max_bought_share) | block | dressed,
         "no_followers": (stored == 0) & (followers == 0),
         "follower_range": ~in_range,
     }

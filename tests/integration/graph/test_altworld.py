@@ -50,15 +50,16 @@ def test_the_world_has_what_it_promises() -> None:
     assert aw.target.sum() > 50 and not aw.target[aw.bots].any()
 
 
-# Of seeds 2201-2210 at these parameters, 2205 and 2209 put a bought account in the default top 20 (the
-# others none): its followers were bought mostly from a dressed farm, whose bots have avatars, bios and posts,
-# so the ranking takes them for credible followers and sees no block of fakes. The ranking owns the fix.
+# Until bought followers were also judged by inactive followers beyond peers' (graph/authenticity.py), seeds 2205
+# and 2209 put a buyer of a dressed farm (bots with avatars, bios and posts, that never engage) in the top 20.
 DRESSED_FARM_LEAK = pytest.mark.xfail(
-    strict=True, reason="a buyer whose fakes are dressed farm bots (avatar, bio, posts; never engage) passes"
+    strict=True,
+    reason="a generalist that bought 74 of its 478 followers, mostly dressed bots: 22% of its followers are "
+    "inactive against its peers' 13% (1.6x), within how far real audiences differ here",
 )
 
 
-@pytest.mark.parametrize("seed", [2201, pytest.param(2205, marks=DRESSED_FARM_LEAK)])
+@pytest.mark.parametrize("seed", [*range(2201, 2209), pytest.param(2209, marks=DRESSED_FARM_LEAK), 2210])
 async def test_default_top_20_has_no_brand_bot_bought_or_opted_out_account(conn: asyncpg.Connection, seed: int) -> None:
     aw = build_alt(PARAMS, seed)
     top = await top_20(conn, aw)

@@ -19,11 +19,13 @@ FARM = 200
 SMALL_BUYER, LARGE_BUYER, LARGEST = 0, 1, 2
 
 
-def world(seed: int) -> Snapshot:
+def world(seed: int, dressed: bool = False) -> Snapshot:
     """60 creators of Pareto sizes followed by 6,000 real people (who post), a farm of 200 silent bare
     accounts that each follow 4 creators by popularity as cover, a small buyer (120 real followers) that
     bought 40% of the farm, and a large one (700) that bought 65% of it (about 15% of its followers). The
-    largest creator (4,000 real) gets as many cover follows as a purchase, and is no buyer."""
+    largest creator (4,000 real) gets as many cover follows as a purchase, and is no buyer. ``dressed``: the
+    bots have avatars, bios, 3 posts and 2 followers each, and a tenth of the people are abandoned accounts
+    (2 posts, no followers), so inactive followers have a base rate among everyone's audience."""
     rng = np.random.default_rng(seed)
     size = np.sort((rng.pareto(1.2, CREATORS) + 1) * 250)[::-1].astype(int)
     size[LARGEST] = 4000
@@ -48,15 +50,18 @@ def world(seed: int) -> Snapshot:
     n = CREATORS + PEOPLE + FARM
     bots = np.zeros(n, dtype=bool)
     bots[farm] = True
+    abandoned = np.zeros(n, dtype=bool)
+    if dressed:
+        abandoned[people[rng.random(PEOPLE) < 0.1]] = True
     accounts = pl.DataFrame(
         {
             "id": np.arange(n),
             "opted_out": np.zeros(n, dtype=bool),
-            "has_avatar": ~bots,
-            "empty_bio": bots,
+            "has_avatar": ~bots | dressed,
+            "empty_bio": bots & (not dressed),
             "followers_count": np.zeros(n, dtype=np.int64),
             "following_count": np.full(n, 40),
-            "posts_count": np.where(bots, 0, 12),
+            "posts_count": np.where(bots, 3 if dressed else 0, np.where(abandoned, 2, 12)),
             "created_epoch": np.full(n, 1_600_000_000),
         }
     )
@@ -65,6 +70,10 @@ def world(seed: int) -> Snapshot:
     accounts = accounts.join(counts, left_on="id", right_on="followee_id", how="left").with_columns(
         pl.col("len").fill_null(0).alias("followers_count")
     )
+    if dressed:
+        accounts = accounts.with_columns(
+            pl.when(pl.col("id").is_in(farm)).then(2).otherwise(pl.col("followers_count")).alias("len")
+        )
     interactions = pl.DataFrame(schema={"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String})
     snap = build_snapshot("mastodon", datetime.now(UTC), accounts.drop("len"), follows, interactions)
     return snap
@@ -82,4 +91,17 @@ def test_buyers_of_any_size_are_caught_and_cover_is_not_a_purchase(seed: int) ->
     assert not block[LARGEST] and not block[3:CREATORS].any()
     ok, counts = eligibility(snap, Filters(), np.zeros(0, np.int64), None)
     assert not ok[SMALL_BUYER] and not ok[LARGE_BUYER] and ok[LARGEST]
+    assert counts["bought_followers"] == 2
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dressed_farms_are_caught_by_inactive_followers_beyond_peers(seed: int) -> None:
+    snap = world(seed, dressed=True)
+    s = suspicion(snap)
+    block, share = bought_blocks(snap, s.fake)
+    assert not block.any() and not share.any()  # dressed bots post and have profiles: not fake as such
+    assert s.inactive[CREATORS + PEOPLE :].all() and 0.05 < s.inactive[CREATORS : CREATORS + PEOPLE].mean() < 0.15
+    ok, counts = eligibility(snap, Filters(), np.zeros(0, np.int64), None)
+    assert not ok[SMALL_BUYER] and not ok[LARGE_BUYER]
+    assert ok[LARGEST] and ok[3:CREATORS].all()  # cover and a tenth of abandoned followers are no purchase
     assert counts["bought_followers"] == 2
