@@ -33,6 +33,7 @@ class Suspicion:
     farm_member: np.ndarray
     fake: np.ndarray  # what a bought follower looks like: a farm member, or a silent account with a bare profile
     inactive: np.ndarray  # what a dressed bought follower looks like (and an abandoned account): see INACTIVE_POSTS
+    audience: np.ndarray  # counted as a person in reach: suspect for no reason but having no posts (lurkers are people)
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
@@ -90,7 +91,8 @@ def suspicion(snap: Snapshot) -> Suspicion:
     fake = reasons["farm_member"] | (silent & (reasons["default_profile"] | reasons["new_high_following"]))
     followers = a["followers_count"].fill_null(0).to_numpy()
     inactive = ~engaged & (posts >= 0) & (posts <= INACTIVE_POSTS) & (followers <= INACTIVE_FOLLOWERS)
-    result = Suspicion(reasons, suspect, reasons["farm_member"], fake, inactive)
+    audience = ~np.logical_or.reduce([m for r, m in reasons.items() if r != "no_posts"])
+    result = Suspicion(reasons, suspect, reasons["farm_member"], fake, inactive, audience)
     snap.cache["suspicion"] = result
     return result
 

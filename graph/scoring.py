@@ -61,7 +61,7 @@ class Ranked:
 
 def reach_mask(snap: Snapshot, target: np.ndarray | None) -> np.ndarray:
     """Accounts whose reach counts: credible ones, inside the target when there is one."""
-    credible = ~suspicion(snap).suspect
+    credible = suspicion(snap).audience
     return credible & target if target is not None else credible
 
 
@@ -94,7 +94,7 @@ def finish(
     g = global_metrics(snap)
     cand, st = pool.candidates, pool.stats
     ids = snap.ids[cand]
-    posts = post_stats(snap.ids, ids, ~suspicion(snap).suspect, *ev.posts)
+    posts = post_stats(snap.ids, ids, suspicion(snap).audience, *ev.posts)
     reported = snap.accounts["followers_count"].to_numpy()[cand].astype(float)
     # Accounts that only repost others (no original post stored in the window) and declared bots are no creators.
     posted = posts.posts > 0
@@ -102,7 +102,7 @@ def finish(
     credible_enough = st.authenticity >= req.filters.min_authenticity
     mask = reach_mask(snap, pool.target)
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())
-    credible = ~suspicion(snap).suspect
+    credible = suspicion(snap).audience
     est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts, reported)
     # A hidden follower list hides bought followers too: by default it stays only when its engagement vouches
     # for its reported audience (engagement alone cannot tell a little bought from a less engaging creator).
