@@ -8,9 +8,10 @@ who engaged with them), and ranked for the topic and the three brands' audience.
 top 20 is scored on the world's Monte Carlo truth: unique target people reached as a ratio to a
 greedy oracle over the creators a brand would accept (no brand, bot, bought or opted-out account),
 NDCG@20 against each creator's expected reach, and which brands, bought, bot and opted-out accounts
-reached the top 50. The estimator was developed on seeds 1-3, 11-12, 101-109, 201-208, 301-308,
-401-429, 601-608, 701-708 and 801-808; the default table is of seeds never looked at before, most
-with other parameters. "follower count" is the issue's baseline: topic posters (not the brands, not
+reached the top 50. The estimator was developed on evalworld seeds 1-3, 11-12, 101-109, 201-208,
+301-308, 401-429, 601-608, 701-708, 801-808, 901-908 and 1001-1012 and altworld seeds 2101-2111 and
+2201-2210; the default table is of seeds never looked at before (1201-1208, 2401-2406), with
+parameters varied. "follower count" is the issue's baseline: topic posters (not the brands, not
 opted out) sorted by their reported follower count, bought followers and all.
 
     uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,alt:cover=uniform:2101,...] [--alt]
@@ -51,9 +52,13 @@ from sql.server import start_embedded, with_database
 
 TAG = TOPICS[COFFEE][0]
 TOP, TOP50 = 20, 50
+# The README's table: seeds never looked at before, both generators, parameters varied.
 DEFAULT_WORLDS = (
-    "default:901,default:902,engagement=0.4:903,engagement=2.5:904,farm_share=0.2:905,"
-    "bought=0.4+farm_share=0.05:906,accounts=4000+concentration=0.55:907,concentration=0.9+dormant_share=0.4:908"
+    "default:1201,engagement=0.4:1202,engagement=2.5:1203,farm_share=0.2+bought=0.3:1204,bought=0.15:1205,"
+    "accounts=4000+concentration=0.6:1206,concentration=0.9+dormant_share=0.4:1207,hidden_share=0.12+engagement=0.6:1208,"
+    "alt:default:2401,alt:engagement=0.5+cover=uniform:2402,alt:farm_share=0.2+dressed_share=1.0:2403,"
+    "alt:celebrities=10+hidden_share=0.1:2404,alt:dormant_share=0.55+engagement=2.0+cover=none:2405,"
+    "alt:accounts=4500+farm_share=0.15+churn=0:2406"
 )
 # Worlds of the second generator (bench/altworld.py), a process unlike both the ranking's and evalworld's.
 ALT_WORLDS = (

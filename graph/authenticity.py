@@ -114,7 +114,7 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][min(middle, order.size - 1)])
 
 
-def bought_blocks(snap: Snapshot, fake: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bought_blocks(snap: Snapshot, fake: np.ndarray, min_stored: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Which accounts got a block of fake followers, and each account's share of fake followers.
 
     Farms follow popular accounts as cover, so a large account has fake followers too, and the
@@ -131,7 +131,9 @@ def bought_blocks(snap: Snapshot, fake: np.ndarray) -> tuple[np.ndarray, np.ndar
     real = stored - fakes
     share = np.divide(fakes, stored, out=np.zeros(snap.n), where=stored > 0)
     block = np.zeros(snap.n, dtype=bool)
-    suspects = np.flatnonzero((fakes >= BOUGHT_MIN) & (share >= min(t[1] for t in BOUGHT_TIERS)))
+    suspects = np.flatnonzero(
+        (fakes >= BOUGHT_MIN) & (share >= min(t[1] for t in BOUGHT_TIERS)) & (stored >= min_stored)
+    )
     sized = np.flatnonzero(real >= COVER_MIN_REAL)
     if suspects.size == 0 or sized.size <= COVER_PEERS:
         return block, share
@@ -188,6 +190,26 @@ def inactive_outliers(snap: Snapshot, inactive: np.ndarray) -> np.ndarray:
         above = share[j] - median
         out[j] = above >= INACTIVE_EXCESS and above >= INACTIVE_Z * np.sqrt(between + base / stored[j])
     return out
+
+
+@dataclass
+class Bought:
+    block: np.ndarray  # a block of fake followers beyond farms' cover (``bought_blocks``)
+    share: np.ndarray  # share of stored followers that are fake
+    dressed: np.ndarray  # fake-or-inactive followers: a block (30+ stored followers) or an outlier among peers
+
+
+def bought(snap: Snapshot) -> Bought:
+    """Both bought-follower tests, once per snapshot: they depend on nothing a request says."""
+    if "bought" not in snap.cache:
+        s = suspicion(snap)
+        block, share = bought_blocks(snap, s.fake)
+        looks = s.fake | s.inactive
+        # Inactive followers have a base rate in every audience: judged only where a share means something.
+        dressed = bought_blocks(snap, looks, min_stored=COVER_MIN_REAL)[0] | inactive_outliers(snap, looks)
+        snap.cache["bought"] = Bought(block, share, dressed)
+    result: Bought = snap.cache["bought"]
+    return result
 
 
 def follower_sample(followers: np.ndarray, size: int, seed: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
-from graph.authenticity import MASS_FOLLOWING, bought_blocks, inactive_outliers, suspicion, wilson
+from graph.authenticity import MASS_FOLLOWING, bought, suspicion, wilson
 from graph.build import Snapshot
 from graph.centrality import core_numbers, pagerank, transition
 from graph.models import DEFAULT_WEIGHTS, Filters
@@ -56,8 +56,9 @@ def eligibility(
     """Which accounts may be candidates, and how many were left out for each reason.
 
     Never: the target's seeds and the ``exclude`` list, opted-out accounts, accounts that look like
-    bots themselves, accounts with more than ``max_bought_share`` of their followers fake or with a
-    block of fake followers far beyond farms' cover (``bought_blocks``), accounts without a
+    bots themselves, accounts with more than ``max_bought_share`` of their followers fake, with a
+    block of fake followers far beyond farms' cover (``bought_blocks``) or a share of inactive followers
+    standing out among peers' (``inactive_outliers``), hidden follower lists when asked, accounts without a
     stored topical post when a topic is given, accounts with no follower at all, and accounts
     outside the follower range. Counts are among the topic's posters (all accounts without a topic).
     """
@@ -65,11 +66,7 @@ def eligibility(
     s = suspicion(snap)
     followers = a["followers_count"].fill_null(0).to_numpy()
     stored = np.diff(snap.followers.indptr)
-    block, share = bought_blocks(snap, s.fake)
-    # Dressed farms: inactive followers far beyond what peers' audiences hold (see INACTIVE_POSTS), as a block
-    # against peers' rate or as an outlier among peers' shares.
-    looks_bought = s.fake | s.inactive
-    dressed = bought_blocks(snap, looks_bought)[0] | inactive_outliers(snap, looks_bought)
+    b = bought(snap)
     in_range = followers >= filters.min_followers
     if filters.max_followers is not None:
         in_range &= followers <= filters.max_followers
@@ -77,14 +74,17 @@ def eligibility(
     seed[excluded] = True
     # Follow-for-follow: mass following with few following back is how spam accounts grow, dressed or not.
     following = a["following_count"].fill_null(0).to_numpy()
-    follow_spam = s.reasons["mass_following"] & (followers * FOLLOW_SPAM_RATIO <= following)
+    known = a["followers_count"].is_not_null().to_numpy()
+    follow_spam = s.reasons["mass_following"] & known & (followers * FOLLOW_SPAM_RATIO <= following)
     reasons = {
         "seed_or_excluded": seed,
         "opted_out": a["opted_out"].to_numpy().astype(bool),
         "bot_like": np.logical_or.reduce([s.reasons[r] for r in BOT_LIKE]) | follow_spam,
-        "bought_followers": (share > filters.max_bought_share) | block | dressed,
+        "bought_followers": (b.share > filters.max_bought_share) | b.block | b.dressed,
         "no_followers": (stored == 0) & (followers == 0),
         "follower_range": ~in_range,
+        # A hidden follower list (none stored, some reported), when the request wants none (see scoring).
+        "hidden_followers": (stored == 0) & (followers > 0) & (filters.hidden_followers == "none"),
     }
     relevant = topical if topical is not None else np.ones(snap.n, dtype=bool)
     ok = relevant.copy()

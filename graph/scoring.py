@@ -106,16 +106,16 @@ def finish(
     est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts, reported)
     # A hidden follower list hides bought followers too: by default it stays only when its engagement vouches
     # for its reported audience (engagement alone cannot tell a little bought from a less engaging creator).
-    policy = req.filters.hidden_followers
-    hidden = est.hidden & (policy == "none")
-    unverified = est.hidden & (policy == "engaged") & ~(est.engaged_low >= HIDDEN_MIN_ENGAGED)
+    # (``"none"`` left them out of the pool already: ranking.eligibility.)
+    engaged_only = req.filters.hidden_followers == "engaged"
+    unverified = est.hidden & engaged_only & ~(est.engaged_low >= HIDDEN_MIN_ENGAGED)
     reasons = {"only_reposts": ~posted, "declared_bot": bot, "min_authenticity": ~credible_enough}
-    reasons |= {"hidden_followers": hidden, "unverified_audience": unverified}
+    reasons["unverified_audience"] = unverified
     keep = np.ones(cand.size, dtype=bool)
     excluded = dict(pool.excluded)
-    for reason, mask in reasons.items():
-        excluded[reason] = int((keep & mask).sum())
-        keep &= ~mask
+    for reason, left_out in reasons.items():
+        excluded[reason] = int((keep & left_out).sum())
+        keep &= ~left_out
     med = np.array([ev.engagement.get(int(i), (np.nan, 0))[0] for i in ids])
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(reported > 0, med / reported, np.nan)

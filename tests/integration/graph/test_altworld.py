@@ -18,8 +18,8 @@ pytestmark = pytest.mark.anyio
 PARAMS = AltParams(accounts=800, farm_share=0.12)
 
 
-async def top_20(conn: asyncpg.Connection, aw: AltWorld) -> list[int]:
-    """World indices of the default ranking's top 20, the world stored as a complete crawl would store it
+async def top_50(conn: asyncpg.Connection, aw: AltWorld) -> list[int]:
+    """World indices of the default ranking's top 50, the world stored as a complete crawl would store it
     (hidden follower lists stored empty, as the crawler finds them)."""
     await load_world(conn, aw.world, host="alt.test")
     ids = {r["handle"]: r["id"] for r in await conn.fetch("SELECT id, handle FROM accounts")}
@@ -27,7 +27,7 @@ async def top_20(conn: asyncpg.Connection, aw: AltWorld) -> list[int]:
         "DELETE FROM follows WHERE followee_id = ANY($1::bigint[])", [ids[f"user{int(h)}"] for h in aw.hidden]
     )
     target = Target(seed_accounts=[ids[f"user{int(b)}"] for b in aw.brands])
-    req = RankingRequest(platform="mastodon", topic=Topic(hashtags=["coffee"]), target=target, limit=20)
+    req = RankingRequest(platform="mastodon", topic=Topic(hashtags=["coffee"]), target=target, limit=50)
     ranking = await rank(conn, SnapshotCache(), req)
     back = {v: int(k.removeprefix("user")) for k, v in ids.items()}
     return [back[c.account_id] for c in ranking.creators]
@@ -50,15 +50,29 @@ def test_the_world_has_what_it_promises() -> None:
     assert aw.target.sum() > 50 and not aw.target[aw.bots].any()
 
 
-# Until bought followers were also judged by inactive followers beyond peers' (graph/authenticity.py), seeds 2205
-# and 2209 put a buyer of a dressed farm (bots with avatars, bios and posts, that never engage) in the top 20.
-# 2209's buyer (74 of its 478 followers bought: 22% inactive against its peers' 13%) is still not caught as a
-# buyer; it left the top 20 when lurkers started counting as reached people, and could come back.
-@pytest.mark.parametrize("seed", range(2201, 2211))
-async def test_default_top_20_has_no_brand_bot_bought_or_opted_out_account(conn: asyncpg.Connection, seed: int) -> None:
+# Until bought followers were also judged by inactive followers beyond peers' (graph/authenticity.py), dressed-farm
+# buyers (bots with avatars, bios and posts, that never engage) reached the top 20 of seeds 2205 and 2209. In these
+# 800-account worlds the top 50 reaches down to creators with ~50 followers; three seeds still hold a buyer there:
+LEAKS = {
+    2204: "a generalist that hides its follower list and bought 96 followers: its engagement vouches for its "
+    "reported count (filters.hidden_followers 'engaged' cannot tell it from an honest one)",
+    2207: "a generalist with 35 bought among 176 stored followers: 29% inactive against its peers' 15% (spread 6 "
+    "points), neither a block (2.5x) nor an outlier (4 deviations)",
+    2209: "two micro-creators that bought 10 followers each: too few to stand out from their peers' inactive ones",
+}
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=LEAKS[s])) if s in LEAKS else s
+        for s in range(2201, 2211)
+    ],
+)
+async def test_default_top_50_has_no_brand_bot_bought_or_opted_out_account(conn: asyncpg.Connection, seed: int) -> None:
     aw = build_alt(PARAMS, seed)
-    top = await top_20(conn, aw)
-    assert len(top) == 20
+    top = await top_50(conn, aw)
+    assert len(top) == 50
     w = aw.world
     unwanted = {
         c: kind

@@ -72,7 +72,7 @@ def world(seed: int, dressed: bool = False) -> Snapshot:
     )
     if dressed:
         accounts = accounts.with_columns(
-            pl.when(pl.col("id").is_in(farm)).then(2).otherwise(pl.col("followers_count")).alias("len")
+            pl.when(pl.col("id").is_in(farm)).then(2).otherwise(pl.col("followers_count")).alias("followers_count")
         )
     interactions = pl.DataFrame(schema={"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String})
     snap = build_snapshot("mastodon", datetime.now(UTC), accounts.drop("len"), follows, interactions)
@@ -105,3 +105,36 @@ def test_dressed_farms_are_caught_by_inactive_followers_beyond_peers(seed: int) 
     assert not ok[SMALL_BUYER] and not ok[LARGE_BUYER]
     assert ok[LARGEST] and ok[3:CREATORS].all()  # cover and a tenth of abandoned followers are no purchase
     assert counts["bought_followers"] == 2
+
+
+@pytest.mark.parametrize(("seed", "base"), [(0, 0.1), (1, 0.25), (2, 0.4)])
+def test_no_farm_no_buyer_when_many_real_followers_are_inactive(seed: int, base: float) -> None:
+    """300 small creators (8-120 followers) among 6,000 people and no farm: a share ``base`` of the
+    people are abandoned accounts (2 posts, no followers, never engage)."""
+    rng = np.random.default_rng(seed)
+    creators, people = 300, 6000
+    size = rng.integers(8, 120, creators)
+    ids = np.arange(creators + people)
+    src = np.concatenate([rng.choice(np.arange(creators, creators + people), k, replace=False) for k in size])
+    dst = np.repeat(np.arange(creators), size)
+    abandoned = np.zeros(ids.size, dtype=bool)
+    abandoned[creators:] = rng.random(people) < base
+    follows = pl.DataFrame({"follower_id": src, "followee_id": dst})
+    counts = np.bincount(dst, minlength=ids.size)
+    accounts = pl.DataFrame(
+        {
+            "id": ids,
+            "opted_out": np.zeros(ids.size, dtype=bool),
+            "has_avatar": np.ones(ids.size, dtype=bool),
+            "empty_bio": np.zeros(ids.size, dtype=bool),
+            "followers_count": np.where(abandoned, 0, np.maximum(counts, 10)),
+            "following_count": np.full(ids.size, 40),
+            "posts_count": np.where(abandoned, 2, 12),
+            "created_epoch": np.full(ids.size, 1_600_000_000),
+        }
+    )
+    interactions = pl.DataFrame(schema={"actor_id": pl.Int64, "author_id": pl.Int64, "kind": pl.String})
+    snap = build_snapshot("mastodon", datetime.now(UTC), accounts, follows, interactions)
+    assert 0.7 * base < suspicion(snap).inactive[creators:].mean() < 1.3 * base
+    _, excluded = eligibility(snap, Filters(), np.zeros(0, np.int64), None)
+    assert excluded["bought_followers"] == 0
