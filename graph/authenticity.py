@@ -205,8 +205,12 @@ def bought(snap: Snapshot) -> Bought:
         s = suspicion(snap)
         block, share = bought_blocks(snap, s.fake)
         looks = s.fake | s.inactive
-        # Inactive followers have a base rate in every audience: judged only where a share means something.
-        dressed = bought_blocks(snap, looks, min_stored=COVER_MIN_REAL)[0] | inactive_outliers(snap, looks)
+        # Inactive followers have a base rate in every audience: judged only where a share means something. The
+        # outlier test leaves the fake ones out: farms' cover makes the largest accounts stand out among the few
+        # peers they have, and the block tests already judge fake followers against cover.
+        dressed = bought_blocks(snap, looks, min_stored=COVER_MIN_REAL)[0] | inactive_outliers(
+            snap, s.inactive & ~s.fake
+        )
         snap.cache["bought"] = Bought(block, share, dressed)
     result: Bought = snap.cache["bought"]
     return result

@@ -49,9 +49,9 @@ class Filters(msgspec.Struct, forbid_unknown_fields=True):
     max_followers: int | None = None
     min_authenticity: float = 0.0
     max_bought_share: float = 0.2  # creators with more of their followers in follower farms are left out
-    # A hidden follower list cannot be checked for bought followers: "engaged" keeps it when its engagement
-    # vouches for its reported audience, "all" keeps every one, "none" none.
-    hidden_followers: HiddenFollowers = "engaged"
+    # A hidden follower list cannot be checked for bought followers: "none" (default) leaves them out, "engaged"
+    # keeps one when its engagement vouches for its reported audience, "all" keeps every one.
+    hidden_followers: HiddenFollowers = "none"
 
 
 class RankingRequest(msgspec.Struct, forbid_unknown_fields=True):

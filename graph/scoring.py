@@ -104,8 +104,8 @@ def finish(
     target_size = int(pool.target.sum()) if pool.target is not None else int(mask.sum())
     credible = suspicion(snap).audience
     est = estimate(snap.followers, cand, credible, mask, sample_scale(st.followers, reported), posts, reported)
-    # A hidden follower list hides bought followers too: by default it stays only when its engagement vouches
-    # for its reported audience (engagement alone cannot tell a little bought from a less engaging creator).
+    # A hidden follower list hides bought followers too: asked for ("engaged"), it stays only when its engagement
+    # vouches for its reported audience (engagement alone cannot tell a little bought from a less engaging creator).
     # (``"none"`` left them out of the pool already: ranking.eligibility.)
     engaged_only = req.filters.hidden_followers == "engaged"
     unverified = est.hidden & engaged_only & ~(est.engaged_low >= HIDDEN_MIN_ENGAGED)

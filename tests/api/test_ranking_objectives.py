@@ -184,9 +184,10 @@ class TestPlantedWorld:
     ) -> None:
         # As a server that hides who follows LARGE: nothing stored, 600 followers reported.
         await conn.execute("DELETE FROM follows WHERE followee_id = $1", ids[LARGE])
-        r = await ranked(client, tenant, request(ids, filters={"hidden_followers": "none"}))
+        r = await ranked(client, tenant, request(ids))  # by default a hidden list is left out
         assert LARGE not in order(r, ids) and r["excluded"]["hidden_followers"] == 1  # type: ignore[index]
-        r = await ranked(client, tenant, request(ids))  # its engagement vouches for it (~150 likes a post)
+        # Asked for: its engagement vouches for it (~150 likes a post).
+        r = await ranked(client, tenant, request(ids, filters={"hidden_followers": "engaged"}))
         large = next(c for c in r["creators"] if c["account_id"] == ids[LARGE])  # type: ignore[attr-defined]
         reach = large["expected_reach"]
         assert 0 < reach["low"] < reach["value"] and reach["target_followers"] > 0  # estimated from who engaged
@@ -200,7 +201,7 @@ class TestPlantedWorld:
         # so most of the rest would be bought (or asleep), and nothing shows which.
         await conn.execute("DELETE FROM follows WHERE followee_id = $1", ids[LARGE])
         await conn.execute("UPDATE accounts SET followers_count = 6000 WHERE id = $1", ids[LARGE])
-        r = await ranked(client, tenant, request(ids))
+        r = await ranked(client, tenant, request(ids, filters={"hidden_followers": "engaged"}))
         assert LARGE not in order(r, ids)
         assert r["excluded"]["unverified_audience"] == 1  # type: ignore[index]
         r = await ranked(client, tenant, request(ids, filters={"hidden_followers": "all"}))
