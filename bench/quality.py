@@ -9,10 +9,11 @@ top 20 is scored on the world's Monte Carlo truth: unique target people reached 
 greedy oracle over the creators a brand would accept (no brand, bot, bought or opted-out account),
 NDCG@20 against each creator's expected reach, and which brands, bought, bot and opted-out accounts
 reached the top 50. The estimator was developed on evalworld seeds 1-3, 11-12, 101-109, 201-208,
-301-308, 401-429, 601-608, 701-708, 801-808, 901-908, 1001-1012, 1201-1208 and 1301-1308 and altworld
-seeds 2101-2111, 2201-2210, 2401-2406 and 2501-2506; the default table is of seeds never looked at before
-(1401-1408, 2601-2606), with parameters varied. "follower count" is the issue's baseline: topic posters (not the brands, not
-opted out) sorted by their reported follower count, bought followers and all.
+301-308, 401-429, 601-608, 701-708, 801-808, 901-908, 1001-1012, 1201-1208, 1301-1308 and 1401-1408
+and altworld seeds 2101-2111, 2201-2210, 2401-2406, 2501-2506 and 2601-2606; the default table is of
+seeds never looked at before (1501-1508, 2701-2706), with parameters varied. "follower count" is the
+issue's baseline: topic posters (not the brands, not opted out) sorted by their reported follower
+count, bought followers and all.
 
     uv run python bench/quality.py [--worlds default:101,engagement=0.4:102,alt:cover=uniform:2101,...] [--alt]
         [--json out.json]
@@ -54,11 +55,11 @@ TAG = TOPICS[COFFEE][0]
 TOP, TOP50 = 20, 50
 # The README's table: seeds never looked at before, both generators, parameters varied.
 DEFAULT_WORLDS = (
-    "default:1401,engagement=0.4:1402,engagement=2.5:1403,farm_share=0.2+bought=0.3:1404,bought=0.15:1405,"
-    "accounts=4000+concentration=0.6:1406,concentration=0.9+dormant_share=0.4:1407,hidden_share=0.12+engagement=0.6:1408,"
-    "alt:default:2601,alt:engagement=0.5+cover=uniform:2602,alt:farm_share=0.2+dressed_share=1.0:2603,"
-    "alt:celebrities=10+hidden_share=0.1:2604,alt:dormant_share=0.55+engagement=2.0+cover=none:2605,"
-    "alt:accounts=4500+farm_share=0.15+churn=0:2606"
+    "default:1501,engagement=0.4:1502,engagement=2.5:1503,farm_share=0.2+bought=0.3:1504,bought=0.15:1505,"
+    "accounts=4000+concentration=0.6:1506,concentration=0.9+dormant_share=0.4:1507,hidden_share=0.12+engagement=0.6:1508,"
+    "alt:default:2701,alt:engagement=0.5+cover=uniform:2702,alt:farm_share=0.2+dressed_share=1.0:2703,"
+    "alt:celebrities=10+hidden_share=0.1:2704,alt:dormant_share=0.55+engagement=2.0+cover=none:2705,"
+    "alt:accounts=4500+farm_share=0.15+churn=0:2706"
 )
 # Worlds of the second generator (bench/altworld.py), a process unlike both the ranking's and evalworld's.
 ALT_WORLDS = (
