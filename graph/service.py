@@ -244,7 +244,10 @@ async def make_shortlist(conn: Conn, cache: SnapshotCache, org_id: UUID, req: Sh
     ranked = await rank_with_target(conn, cache, ranking_req, org_id)
     creators = ranked.ranking.creators
     fees = [c.fee for c in creators]
-    if not creators or min(fees) > req.budget:
+    if not creators:
+        left_out = ", ".join(f"{k} {v}" for k, v in ranked.ranking.excluded.items() if v)
+        raise ValidationError(f"no candidate is left to pick from (left out: {left_out or 'none'})", field="ranking")
+    if min(fees) > req.budget:
         raise ValidationError("the budget is below every candidate's fee", field="budget")
     plan, baseline = await asyncio.to_thread(_plan, ranked, fees, req)
     picks = [

@@ -194,6 +194,23 @@ class TestPlantedWorld:
         assert large["score"] == pytest.approx(reach["low"], abs=0.01)  # its followers cannot be checked
         assert r["excluded"]["hidden_followers"] == r["excluded"]["unverified_audience"] == 0  # type: ignore[index]
 
+    async def test_a_bad_hidden_followers_value_is_a_400_and_an_empty_pool_names_its_reasons(
+        self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
+    ) -> None:
+        r = await client.post(
+            "/v1/rankings", json=request(ids, filters={"hidden_followers": "some"}), headers=tenant.headers("analyst")
+        )
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+        assert "hidden_followers" in r.text
+        # Every creator's follower list hidden: by default none is a candidate, and a shortlist says why.
+        await conn.execute(
+            "DELETE FROM follows WHERE followee_id = ANY($1::bigint[])", [ids[LARGE], ids[TINY], ids[OFF_TARGET]]
+        )
+        body = {"ranking": request(ids), "budget": "1000"}
+        r = await client.post("/v1/shortlists", json=body, headers=tenant.headers("manager"))
+        assert r.status_code == 422, r.text
+        assert "hidden_followers 3" in r.json()["detail"]
+
     async def test_a_hidden_follower_list_engaging_far_below_its_count_is_left_out(
         self, client: httpx.AsyncClient, tenant: Tenant, ids: dict[int, int], conn: asyncpg.Connection
     ) -> None:
