@@ -513,23 +513,4 @@ def _posts(
 def _history(aw: AltWorld, topic_of: np.ndarray) -> dict[str, Csr]:
     """Each stored post's likes, reposts and replies, drawn from the same feed and engagement process."""
     w = aw.world
-    rng = np.random.default_rng((w.seed, 2025))
-    rows: dict[str, list[np.ndarray]] = {"like": [], "repost": [], "reply": []}
-    cols: dict[str, list[np.ndarray]] = {"like": [], "repost": [], "reply": []}
-    has_followers = np.diff(w.followers.indptr) > 0
-    for p, author in enumerate(w.post_author):
-        if not has_followers[author]:
-            continue
-        _seen, acts = aw.cascade(int(author), int(topic_of[p]), rng)
-        for k, who in acts.items():
-            rows[k].append(np.full(who.size, p))
-            cols[k].append(who)
-    n_posts = w.post_author.size
-    return {
-        k: Csr.from_pairs(
-            np.concatenate(rows[k] or [np.zeros(0, np.int64)]),
-            np.concatenate(cols[k] or [np.zeros(0, np.int64)]),
-            n_posts,
-        )
-        for k in rows
-    }
+    return aw.history(topic_of, np.diff(w.followers.indptr) > 0, np.random.default_rng((w.seed, 2025)))

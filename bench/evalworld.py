@@ -64,6 +64,32 @@ class SimulatedTruth:
     def runs(self, creator: int, count: int = 24) -> list[np.ndarray]:
         raise NotImplementedError
 
+    def cascade(self, author: int, topic: int, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def history(self, topic_of: np.ndarray, authors: np.ndarray, rng: np.random.Generator) -> dict[str, Csr]:
+        """The stored past: each post whose author is in ``authors`` (a mask) gets the likes, reposts and replies
+        of one cascade of the world's own exposure process."""
+        w = self.world
+        rows: dict[str, list[np.ndarray]] = {"like": [], "repost": [], "reply": []}
+        cols: dict[str, list[np.ndarray]] = {"like": [], "repost": [], "reply": []}
+        for p, author in enumerate(w.post_author):
+            if not authors[author]:
+                continue
+            _seen, acts = self.cascade(int(author), int(topic_of[p]), rng)
+            for k, who in acts.items():
+                rows[k].append(np.full(who.size, p))
+                cols[k].append(who)
+        n_posts = w.post_author.size
+        return {
+            k: Csr.from_pairs(
+                np.concatenate(rows[k] or [np.zeros(0, np.int64)]),
+                np.concatenate(cols[k] or [np.zeros(0, np.int64)]),
+                n_posts,
+            )
+            for k in rows
+        }
+
     def expected_reach(self, creator: int) -> float:
         return float(np.mean([r.size for r in self.runs(creator)]))
 
@@ -342,24 +368,5 @@ def _posts(
 
 
 def _history(ew: EvalWorld, topic_of: np.ndarray) -> dict[str, Csr]:
-    """The stored past: each post's likes, reposts and replies, drawn from the same exposure process."""
-    w = ew.world
-    rng = np.random.default_rng((w.seed, 13))
-    rows: dict[str, list[np.ndarray]] = {"like": [], "repost": [], "reply": []}
-    cols: dict[str, list[np.ndarray]] = {"like": [], "repost": [], "reply": []}
-    for p, author in enumerate(w.post_author):
-        if not ew.person[author] or ew.quality[author] < 0.1:
-            continue
-        _seen, acts = ew.cascade(int(author), int(topic_of[p]), rng)
-        for k, who in acts.items():
-            rows[k].append(np.full(who.size, p))
-            cols[k].append(who)
-    n_posts = w.post_author.size
-    return {
-        k: Csr.from_pairs(
-            np.concatenate(rows[k] or [np.zeros(0, np.int64)]),
-            np.concatenate(cols[k] or [np.zeros(0, np.int64)]),
-            n_posts,
-        )
-        for k in rows
-    }
+    """The stored past, drawn from the same exposure process (people's posts, not the spam bots')."""
+    return ew.history(topic_of, ew.person & (ew.quality >= 0.1), np.random.default_rng((ew.world.seed, 13)))
