@@ -96,6 +96,7 @@ class AltParams:
 
 @dataclass
 class AltWorld(SimulatedTruth):
+    RUN_SALT = 199
     world: World
     params: AltParams
     brands: np.ndarray
@@ -175,16 +176,6 @@ class AltWorld(SimulatedTruth):
         seen[author] = False
         empty = np.zeros(0, np.int64)
         return np.flatnonzero(seen), {k: np.unique(np.concatenate(v)) if v else empty for k, v in acts.items()}
-
-    def runs(self, creator: int, count: int = 24) -> list[np.ndarray]:
-        if creator not in self.truth_runs:
-            rng = np.random.default_rng((self.world.seed, creator, 199))
-            out = []
-            for _ in range(count):
-                seen, _acts = self.cascade(creator, COFFEE, rng)
-                out.append(seen[self.target[seen]])
-            self.truth_runs[creator] = out
-        return self.truth_runs[creator]
 
 
 def build_alt(params: AltParams, seed: int, now: datetime | None = None) -> AltWorld:

@@ -60,9 +60,20 @@ class SimulatedTruth:
     one new topical post, per run); shared by the evaluation worlds."""
 
     world: World
+    target: np.ndarray
+    truth_runs: dict[int, list[np.ndarray]]
+    RUN_SALT = 99  # seeds each creator's runs, so each generator's runs differ from its stored history's
 
     def runs(self, creator: int, count: int = 24) -> list[np.ndarray]:
-        raise NotImplementedError
+        """Target people who saw one new topical post, per run (cached: the same runs for every ranking)."""
+        if creator not in self.truth_runs:
+            rng = np.random.default_rng((self.world.seed, creator, self.RUN_SALT))
+            out = []
+            for _ in range(count):
+                seen, _acts = self.cascade(creator, COFFEE, rng)
+                out.append(seen[self.target[seen]])
+            self.truth_runs[creator] = out
+        return self.truth_runs[creator]
 
     def cascade(self, author: int, topic: int, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         raise NotImplementedError
@@ -176,17 +187,6 @@ class EvalWorld(SimulatedTruth):
                 break
         seen[author] = False
         return np.flatnonzero(seen), {k: np.unique(np.concatenate(v)) for k, v in acts.items()}
-
-    def runs(self, creator: int, count: int = 24) -> list[np.ndarray]:
-        """Target people who saw one new topical post, per run (cached: the same runs for every ranking)."""
-        if creator not in self.truth_runs:
-            rng = np.random.default_rng((self.world.seed, creator, 99))
-            out = []
-            for _ in range(count):
-                seen, _acts = self.cascade(creator, COFFEE, rng)
-                out.append(seen[self.target[seen]])
-            self.truth_runs[creator] = out
-        return self.truth_runs[creator]
 
     @property
     def bots(self) -> np.ndarray:

@@ -109,8 +109,12 @@ def finish(
     # (``"none"`` left them out of the pool already: ranking.eligibility.)
     engaged_only = req.filters.hidden_followers == "engaged"
     unverified = est.hidden & engaged_only & ~(est.engaged_low >= HIDDEN_MIN_ENGAGED)
-    reasons = {"only_reposts": ~posted, "declared_bot": bot, "min_authenticity": ~credible_enough}
-    reasons["unverified_audience"] = unverified
+    reasons = {
+        "only_reposts": ~posted,
+        "declared_bot": bot,
+        "min_authenticity": ~credible_enough,
+        "unverified_audience": unverified,
+    }
     keep = np.ones(cand.size, dtype=bool)
     excluded = dict(pool.excluded)
     for reason, left_out in reasons.items():
